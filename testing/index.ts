@@ -1,0 +1,54 @@
+/**
+ * Test helpers shared by every package's tests (not published): golden vectors, the backends each
+ * test tier runs on, and float32 comparisons with the golden tolerance.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendName } from '@grpo-lab/core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..');
+
+/** `../shared/golden/` beside the repo (override with GRPO_LAB_GOLDEN for a different layout). */
+export function goldenDir(): string {
+  const candidates = [process.env.GRPO_LAB_GOLDEN, join(repoRoot, '..', 'shared', 'golden')].filter(Boolean) as string[];
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw new Error(`golden vectors not found; looked in ${candidates.join(', ')}`);
+}
+
+export function loadGolden<T = any>(file: 'verl.json' | 'ngrpo.json' | 'w_reinforce.json' | 'nthr.json'): T {
+  return JSON.parse(readFileSync(join(goldenDir(), file), 'utf8')) as T;
+}
+
+/** The backends the "every backend" test tier runs on (CI: cpu and wasm; webgpu when asked). */
+export const TEST_BACKENDS: BackendName[] = (process.env.GRPO_LAB_TEST_BACKENDS ?? 'cpu,wasm').split(',') as BackendName[];
+
+export async function useBackend(name: BackendName): Promise<void> {
+  await selectBackend(name);
+}
+
+/** |a − e| ≤ tol·max(1, |e|) element-wise; `null` in expected = not compared. Throws with the worst element. */
+export function expectCloseTo(actual: ArrayLike<number> | number, expected: unknown, tol = 1e-5, what = 'value'): void {
+  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
+  const e = (Array.isArray(expected) ? (expected as unknown[]).flat(Infinity) : [expected]) as (number | null)[];
+  if (a.length !== e.length) throw new Error(`${what}: length ${a.length} ≠ expected ${e.length}`);
+  let worst = -1;
+  let worstErr = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ev = e[i];
+    if (ev === null || ev === undefined) continue;
+    const err = Math.abs(a[i]! - ev) / Math.max(1, Math.abs(ev));
+    if (!(err <= tol) && (worst < 0 || !(worstErr >= err))) {
+      worst = i;
+      worstErr = err;
+    }
+  }
+  if (worst >= 0) throw new Error(`${what}: element ${worst} is ${a[worst]}, expected ${e[worst]} (rel err ${worstErr} > ${tol})`);
+}
+
+/** Reads a tensor to a plain array (async: works on every backend). */
+export async function read(t: tf.Tensor): Promise<number[]> {
+  return Array.from(await t.data());
+}
