@@ -1,0 +1,62 @@
+/** Pins the package's exact export list (a change here is an API change: add a changeset). */
+import { expect, it } from 'vitest';
+import * as tasks from '@grpo-lab/tasks';
+
+it('exports exactly the documented API', () => {
+  expect(Object.keys(tasks).sort()).toEqual(
+    [
+      'DatasetError',
+      'EVAL_MODULUS',
+      'RewardTimeoutError',
+      'STOP',
+      'addition',
+      'boxedMatch',
+      'checkCountdown',
+      'collect',
+      'combineRewards',
+      'countKinds',
+      'countdown',
+      'createReward',
+      'cutAtStop',
+      'datasetTask',
+      'defineTask',
+      'evalExpression',
+      'evaluate',
+      'exactMatch',
+      'extractBoxed',
+      'extractGsm8k',
+      'formatReward',
+      'gsm8kMatch',
+      'isEvalPrompt',
+      'lastNumber',
+      'modular',
+      'multiplication',
+      'normalizeMath',
+      'numericMatch',
+      'parseNumber',
+      'passAtK',
+      'promptHash',
+      'readGsm8k',
+      'readJsonl',
+      'readJsonlLines',
+      'readMath',
+      'readProblems',
+      'reversal',
+      'rewardPlugins',
+      'safeReward',
+      'scoreAll',
+      'solveCountdown',
+      'sorting',
+      'taskPlugins',
+      'workerReward',
+    ].sort(),
+  );
+  expect(Object.keys(tasks.taskPlugins)).toEqual([
+    'addition',
+    'multiplication',
+    'countdown',
+    'modular',
+    'sorting',
+    'reversal',
+  ]);
+});
