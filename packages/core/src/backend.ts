@@ -98,7 +98,9 @@ export async function selectBackend(
       const why = (e as Error).message.split('\n')[0] ?? String(e);
       skipped[choice] = why;
       if (name !== 'auto')
-        throw new GrpoLabError(`backend "${choice}" is not available (${why}). To use it: ${INSTALL_HINT[choice]}`);
+        throw new GrpoLabError(
+          `backend "${choice}" is not available (${why}). To use it: ${INSTALL_HINT[choice]}`,
+        );
       logger.debug(`backend: ${choice} skipped: ${why}`);
     }
   }

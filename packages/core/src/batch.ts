@@ -55,7 +55,8 @@ function expectTensor(
 
 /** Shape/dtype check of every present field and every needed one. No host read. Returns {B, T}. */
 export function checkBatch(batch: Batch, opts: CheckOptions = {}): { B: number; T: number } {
-  if (batch === null || typeof batch !== 'object') throw new ValidationError('batch', 'an object', String(batch));
+  if (batch === null || typeof batch !== 'object')
+    throw new ValidationError('batch', 'an object', String(batch));
   expectTensor('groupIds', batch.groupIds, ['B'], 'int32', [-1]);
   const B = batch.groupIds.shape[0];
   if (B === 0) throw new ValidationError('groupIds', 'at least one row (B ≥ 1)', 'an empty batch (B = 0)');
@@ -76,14 +77,18 @@ export function checkBatch(batch: Batch, opts: CheckOptions = {}): { B: number; 
   if (batch.hidden !== undefined || req.has('hidden'))
     expectTensor('hidden', batch.hidden, [B, T, 'd'], 'float32', [B, T, -1]);
   if (batch.logits !== undefined || req.has('logits')) {
-    if (batch.logits === undefined) throw new ValidationError('logits', 'a LogitsSource', 'nothing (field missing)');
+    if (batch.logits === undefined)
+      throw new ValidationError('logits', 'a LogitsSource', 'nothing (field missing)');
     expectTensor('logits.lse', batch.logits.lse, [B, T], 'float32', [B, T]);
   }
   return { B, T };
 }
 
 /** Reads values once and rejects what would otherwise become a NaN that travels. */
-export async function validateBatch(batch: Batch, opts: CheckOptions = {}): Promise<{ B: number; T: number }> {
+export async function validateBatch(
+  batch: Batch,
+  opts: CheckOptions = {},
+): Promise<{ B: number; T: number }> {
   const { B, T } = checkBatch(batch, opts);
   const rewards = await batch.rewards.data();
   for (let i = 0; i < B; i++) {
@@ -94,7 +99,11 @@ export async function validateBatch(batch: Batch, opts: CheckOptions = {}): Prom
   for (let k = 0; k < mask.length; k++) {
     const m = mask[k]!;
     if (m !== 0 && m !== 1)
-      throw new ValidationError('mask', `values in {0, 1}, float32 [${B}, ${T}]`, `${m} at row ${Math.floor(k / T)}, t ${k % T}`);
+      throw new ValidationError(
+        'mask',
+        `values in {0, 1}, float32 [${B}, ${T}]`,
+        `${m} at row ${Math.floor(k / T)}, t ${k % T}`,
+      );
   }
   for (const f of ['logp', 'oldLogp', 'refLogp'] as const) {
     const t = batch[f];
@@ -102,7 +111,11 @@ export async function validateBatch(batch: Batch, opts: CheckOptions = {}): Prom
     const v = await t.data();
     for (let k = 0; k < v.length; k++) {
       if (mask[k] === 1 && !Number.isFinite(v[k]!))
-        throw new ValidationError(f, 'finite values at valid positions', `${v[k]} at row ${Math.floor(k / T)}, t ${k % T}`);
+        throw new ValidationError(
+          f,
+          'finite values at valid positions',
+          `${v[k]} at row ${Math.floor(k / T)}, t ${k % T}`,
+        );
     }
   }
   if (batch.tokenIds !== undefined && batch.logits !== undefined) {
@@ -111,7 +124,11 @@ export async function validateBatch(batch: Batch, opts: CheckOptions = {}): Prom
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
       if (mask[k] === 1 && (id < 0 || id >= V))
-        throw new ValidationError('tokenIds', `ids in [0, ${V}) at valid positions`, `${id} at row ${Math.floor(k / T)}, t ${k % T}`);
+        throw new ValidationError(
+          'tokenIds',
+          `ids in [0, ${V}) at valid positions`,
+          `${id} at row ${Math.floor(k / T)}, t ${k % T}`,
+        );
     }
   }
   return { B, T };
@@ -131,24 +148,46 @@ export interface HostBatch {
 
 export function batchFromHost(h: HostBatch): Batch {
   const B = h.groupIds.length;
+  if (B === 0) throw new ValidationError('groupIds', 'at least one row (B ≥ 1)', 'an empty batch (B = 0)');
   if (h.rewards.length !== B)
     throw new ValidationError('rewards', `length ${B} (= groupIds.length)`, `length ${h.rewards.length}`);
-  if (h.mask.length !== B) throw new ValidationError('mask', `${B} rows (= groupIds.length)`, `${h.mask.length} rows`);
+  if (h.mask.length !== B)
+    throw new ValidationError('mask', `${B} rows (= groupIds.length)`, `${h.mask.length} rows`);
   const T = h.mask[0]?.length ?? 0;
-  const mat = (field: string, rows: number[][] | undefined, dtype: 'float32' | 'int32') => {
-    if (rows === undefined) return undefined;
-    if (rows.length !== B || rows.some((r) => r.length !== T))
-      throw new ValidationError(field, `[${B}, ${T}]`, `${rows.length} rows of lengths ${[...new Set(rows.map((r) => r.length))].join('/')}`);
-    return tf.tensor2d(rows, [B, T], dtype);
+  const checkRows = (field: string, rows: number[][] | undefined) => {
+    if (rows !== undefined && (rows.length !== B || rows.some((r) => r.length !== T)))
+      throw new ValidationError(
+        field,
+        `[${B}, ${T}]`,
+        `${rows.length} rows of lengths ${[...new Set(rows.map((r) => r.length))].join('/')}`,
+      );
   };
+  for (const f of ['mask', 'tokenIds', 'logp', 'oldLogp', 'refLogp'] as const) checkRows(f, h[f]);
+  for (let i = 0; i < B; i++) {
+    const g = h.groupIds[i]!;
+    if (!Number.isInteger(g) || Math.abs(g) > 2 ** 31 - 1)
+      throw new ValidationError('groupIds', `int32 ids, [${B}]`, `${g} at row ${i}`);
+    if (!Number.isFinite(h.rewards[i]))
+      throw new ValidationError('rewards', `finite float32 [${B}]`, `${h.rewards[i]} at row ${i}`);
+    h.mask[i]!.forEach((m, t) => {
+      if (m !== 0 && m !== 1)
+        throw new ValidationError(
+          'mask',
+          `values in {0, 1}, float32 [${B}, ${T}]`,
+          `${m} at row ${i}, t ${t}`,
+        );
+    });
+  }
+  const mat = (rows: number[][] | undefined, dtype: 'float32' | 'int32') =>
+    rows === undefined ? undefined : tf.tensor2d(rows, [B, T], dtype);
   return {
     groupIds: tf.tensor1d(Array.from(h.groupIds), 'int32'),
     rewards: tf.tensor1d(Array.from(h.rewards), 'float32'),
-    mask: mat('mask', h.mask, 'float32')!,
-    tokenIds: mat('tokenIds', h.tokenIds, 'int32'),
-    logp: mat('logp', h.logp, 'float32'),
-    oldLogp: mat('oldLogp', h.oldLogp, 'float32'),
-    refLogp: mat('refLogp', h.refLogp, 'float32'),
+    mask: mat(h.mask, 'float32')!,
+    tokenIds: mat(h.tokenIds, 'int32'),
+    logp: mat(h.logp, 'float32'),
+    oldLogp: mat(h.oldLogp, 'float32'),
+    refLogp: mat(h.refLogp, 'float32'),
     hidden: h.hidden === undefined ? undefined : tf.tensor3d(h.hidden, undefined, 'float32'),
   };
 }

@@ -28,7 +28,11 @@ export interface GroupStats {
 }
 
 /** Mean / std / size of each row's group, per row. values float32 [B], groupIds int32 [B]. */
-export function groupStats(values: tf.Tensor1D, groupIds: tf.Tensor1D, opts: GroupStatsOptions = {}): GroupStats {
+export function groupStats(
+  values: tf.Tensor1D,
+  groupIds: tf.Tensor1D,
+  opts: GroupStatsOptions = {},
+): GroupStats {
   const ddof = (opts.std ?? 'unbiased') === 'unbiased' ? 1 : 0;
   const k = opts.virtual?.count ?? 0;
   const v = opts.virtual?.value ?? 0;
@@ -53,7 +57,10 @@ export function groupStats(values: tf.Tensor1D, groupIds: tf.Tensor1D, opts: Gro
 }
 
 /** Batch-level mean and std (over all rows) broadcast to [B], for TRL's `scale_rewards: 'batch'`. */
-export function batchStats(values: tf.Tensor1D, std: 'unbiased' | 'biased' = 'unbiased'): { mean: tf.Tensor1D; std: tf.Tensor1D } {
+export function batchStats(
+  values: tf.Tensor1D,
+  std: 'unbiased' | 'biased' = 'unbiased',
+): { mean: tf.Tensor1D; std: tf.Tensor1D } {
   return tf.tidy(() => {
     const B = values.shape[0];
     const mean = tf.mean(values);

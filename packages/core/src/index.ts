@@ -12,3 +12,4 @@ export * from './logits.js';
 export * from './metrics.js';
 export * from './policy.js';
 export * from './task.js';
+export * from './gradient.js';

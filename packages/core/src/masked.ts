@@ -28,6 +28,7 @@ export function maskedMean(x: tf.Tensor, mask: tf.Tensor, axis?: number | number
 /** Masked variance over all valid positions; unbiased (n − 1) by default, as verl `masked_var`. */
 export function maskedVar(x: tf.Tensor, mask: tf.Tensor, unbiased = true): tf.Scalar {
   return tf.tidy(() => {
+    x = applyMask(x, mask); // garbage out first, so no NaN/Inf reaches the gradient of the mean
     const mean = maskedMean(x, mask);
     const n = maskCount(mask);
     const ss = maskedSum(tf.square(tf.sub(x, mean)), mask);
@@ -47,6 +48,7 @@ export function maskedWhiten(
 ): tf.Tensor {
   const { shiftMean = true, eps = 1e-8 } = opts;
   return tf.tidy(() => {
+    x = applyMask(x, mask); // garbage out first (see maskedVar)
     const mean = maskedMean(x, mask);
     const v = maskedVar(x, mask, true);
     let w = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(v, eps)));

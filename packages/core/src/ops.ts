@@ -41,9 +41,12 @@ export function installGradientFixes(): void {
         const [a, b] = saved as [tf.Tensor, tf.Tensor];
         const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
         const d = dy as tf.Tensor;
-        if (!transposeA && !transposeB) return { a: () => tf.matMul(d, swapLast2(b)), b: () => tf.matMul(swapLast2(a), d) };
-        if (!transposeA && transposeB) return { a: () => tf.matMul(d, b), b: () => tf.matMul(swapLast2(d), a) };
-        if (transposeA && !transposeB) return { a: () => tf.matMul(b, swapLast2(d)), b: () => tf.matMul(a, d) };
+        if (!transposeA && !transposeB)
+          return { a: () => tf.matMul(d, swapLast2(b)), b: () => tf.matMul(swapLast2(a), d) };
+        if (!transposeA && transposeB)
+          return { a: () => tf.matMul(d, b), b: () => tf.matMul(swapLast2(d), a) };
+        if (transposeA && !transposeB)
+          return { a: () => tf.matMul(b, swapLast2(d)), b: () => tf.matMul(a, d) };
         return { a: () => swapLast2(tf.matMul(d, b)), b: () => swapLast2(tf.matMul(a, d)) };
       },
     });

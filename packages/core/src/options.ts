@@ -23,6 +23,10 @@ export function checkOneOf<T extends string>(field: string, v: unknown, allowed:
 export function checkKeys(plugin: string, options: object, known: readonly string[]): void {
   for (const k of Object.keys(options)) {
     if (!known.includes(k))
-      throw new ValidationError(`${plugin}.${k}`, `one of the options ${known.map((n) => `"${n}"`).join(', ')}`, 'an unknown option');
+      throw new ValidationError(
+        `${plugin}.${k}`,
+        `one of the options ${known.map((n) => `"${n}"`).join(', ')}`,
+        'an unknown option',
+      );
   }
 }

@@ -100,12 +100,7 @@ export interface RewardSample {
 export type RewardFunction = (sample: RewardSample) => number | Promise<number>;
 
 export type Plugin =
-  | AdvantageEstimator
-  | TokenReweighter
-  | PolicyLoss
-  | Aggregator
-  | KlEstimator
-  | GroupFilter;
+  AdvantageEstimator | TokenReweighter | PolicyLoss | Aggregator | KlEstimator | GroupFilter;
 
 export type PluginKind = Plugin['kind'];
 

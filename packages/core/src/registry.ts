@@ -49,11 +49,20 @@ export function createRegistry(): Registry {
   const reg: Registry = {
     register(kind, name, factory) {
       if (typeof name !== 'string' || !NAME_RE.test(name))
-        throw new ValidationError(`${kind} plugin name`, 'a name like "grpo" or "my-plugin"', JSON.stringify(name));
+        throw new ValidationError(
+          `${kind} plugin name`,
+          'a name like "grpo" or "my-plugin"',
+          JSON.stringify(name),
+        );
       if (typeof factory !== 'function')
-        throw new ValidationError(`${kind} "${name}"`, 'a factory function (options) => plugin', typeof factory);
+        throw new ValidationError(
+          `${kind} "${name}"`,
+          'a factory function (options) => plugin',
+          typeof factory,
+        );
       const m = mapOf(kind);
-      if (m.has(name)) throw new GrpoLabError(`${kind} plugin "${name}" is already registered; pick another name`);
+      if (m.has(name))
+        throw new GrpoLabError(`${kind} plugin "${name}" is already registered; pick another name`);
       m.set(name, factory);
     },
     registerAll(kind, factories) {
@@ -67,12 +76,19 @@ export function createRegistry(): Registry {
       if (!f)
         throw new ValidationError(
           `${kind}.name`,
-          `one of ${reg.names(kind).map((n) => `"${n}"`).join(', ') || '(none registered)'}`,
+          `one of ${
+            reg
+              .names(kind)
+              .map((n) => `"${n}"`)
+              .join(', ') || '(none registered)'
+          }`,
           JSON.stringify(name),
         );
       const plugin = f(options) as PluginByKind[typeof kind];
       if (!plugin || plugin.kind !== kind)
-        throw new GrpoLabError(`factory "${name}" registered as ${kind} returned a ${String((plugin as any)?.kind)} plugin`);
+        throw new GrpoLabError(
+          `factory "${name}" registered as ${kind} returned a ${String((plugin as any)?.kind)} plugin`,
+        );
       return plugin;
     },
   };

@@ -63,7 +63,8 @@ export function createRng(seed: number | string = 0): Rng {
     nextU32,
     next,
     int: (n) => {
-      if (!(n > 0) || !Number.isInteger(n)) throw new RangeError(`rng.int: n must be a positive integer, got ${n}`);
+      if (!(n > 0) || !Number.isInteger(n))
+        throw new RangeError(`rng.int: n must be a positive integer, got ${n}`);
       return Math.floor(next() * n);
     },
     normal: () => {
