@@ -37,7 +37,7 @@ export interface Registry {
   create<K extends PluginKind>(kind: K, spec: PluginSpec): PluginByKind[K];
 }
 
-const NAME_RE = /^[A-Za-z][A-Za-z0-9_\-.:/@]*$/;
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_\-.:/@+]*$/;
 
 export function createRegistry(): Registry {
   const maps = new Map<PluginKind, Map<string, Factory<unknown>>>();
