@@ -1,0 +1,126 @@
+/* eslint-disable no-console -- a benchmark prints its JSON lines */
+/**
+ * Training-step benchmark, the same model and step as ../../shared/bench/torch_step_bench.py:
+ * vocab 32, d 128, 2 layers, 4 heads, seq 64, batch 32, pre-LN, GELU-tanh MLP, learned positions,
+ * clipped surrogate on the taken tokens, Adam (lr 3e-4), global-norm clip 1.0.
+ * Prints one JSON line per backend (tokens/s), and with --profile the per-kernel time of one step.
+ * The machine may be shared: besides wall-clock figures each line gives `cpu_*` figures from the
+ * process CPU time (robust to other processes; all threads counted), and the profile keeps, for
+ * each kernel call, the minimum over 3 profiled steps (a call preempted in one step is not charged).
+ * Usage: npx tsx --conditions=@grpo-lab/source bench/train_step.ts [--backends wasm,cpu] [--steps 5]
+ *        [--cpu-steps 1] [--threads N (wasm)] [--profile]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRng, selectBackend, type BackendName } from '@grpo-lab/core';
+import { transformer } from '../src/index.js';
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : def;
+};
+const V = 32,
+  D = 128,
+  L = 2,
+  H = 4,
+  T = 64;
+const B = Number(arg('batch', '32')); // a smaller batch only for quick kernel counts
+
+async function bench(backend: BackendName, steps: number, profile: boolean): Promise<void> {
+  if (backend === 'wasm' && process.argv.includes('--threads')) {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setThreadsCount(Number(arg('threads', '1')));
+  }
+  await selectBackend(backend);
+  const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
+  const m = transformer({ vocabSize: V, dModel: D, nLayers: L, nHeads: H, maxContext: T, seed: 1 });
+  const rng = createRng(1);
+  // One prompt token then the 64 scored tokens: 64 positions are fed, as in the PyTorch bench.
+  const ids = Int32Array.from({ length: B * (T + 1) }, () => rng.int(V));
+  const seq = {
+    tokens: tf.tensor2d(ids, [B, T + 1], 'int32'),
+    attention: tf.ones([B, T + 1]) as tf.Tensor2D,
+    promptLength: 1,
+  };
+  const adv = tf.tensor2d(
+    Array.from({ length: B }, () => rng.normal()),
+    [B, 1],
+  );
+  const old = tf.fill([B, T], -Math.log(V)) as tf.Tensor2D;
+  const opt = tf.train.adam(3e-4);
+  const vars = m.trainableVariables();
+
+  const step = async () => {
+    const { value, grads } = tf.variableGrads(() => {
+      const logp = m.score(seq).logp; // [B, T]
+      const r = tf.exp(tf.sub(logp, old)); // [B, T]
+      const surr = tf.minimum(tf.mul(r, adv), tf.mul(tf.clipByValue(r, 0.8, 1.2), adv));
+      return tf.neg(tf.mean(surr)) as tf.Scalar;
+    }, vars);
+    tf.tidy(() => {
+      const gs = Object.values(grads);
+      const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))); // global norm
+      const scale = tf.minimum(tf.div(1, tf.add(norm, 1e-6)), 1);
+      opt.applyGradients(Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)])));
+    });
+    tf.dispose(Object.values(grads));
+    await value.data(); // sync point
+    value.dispose();
+  };
+
+  const warm = Number(arg('warmup', backend === 'cpu' ? '1' : '2'));
+  for (let i = 0; i < warm; i++) await step();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const ms = (performance.now() - t0) / steps;
+  const cu = process.cpuUsage(c0);
+  const cpuMs = (cu.user + cu.system) / 1000 / steps;
+  console.log(
+    JSON.stringify({
+      impl: `tfjs-${backend}`,
+      tfjs: tf.version.tfjs,
+      threads,
+      steps,
+      train_step_ms: +ms.toFixed(2),
+      train_tokens_per_s: Math.round((B * T * 1000) / ms),
+      cpu_step_ms: +cpuMs.toFixed(2),
+      cpu_tokens_per_s: Math.round((B * T * 1000) / cpuMs),
+      num_tensors: tf.memory().numTensors,
+    }),
+  );
+
+  if (profile) {
+    const runs: Awaited<ReturnType<typeof tf.profile>>['kernels'][] = [];
+    for (let i = 0; i < Number(arg('profile-runs', '3')); i++)
+      runs.push((await tf.profile(() => step())).kernels);
+    const by: Record<string, { ms: number; n: number }> = {};
+    runs[0]!.forEach((k, i) => {
+      const e = (by[k.name] ??= { ms: 0, n: 0 });
+      e.ms += Math.min(...runs.map((r) => Number(r[i]?.kernelTimeMs) || 0));
+      e.n++;
+    });
+    const total = Object.values(by).reduce((a, e) => a + e.ms, 0);
+    const top = Object.entries(by)
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([k, e]) => [k, +e.ms.toFixed(1), e.n]);
+    console.log(
+      JSON.stringify({
+        impl: `tfjs-${backend}`,
+        profile_kernel_ms: +total.toFixed(1),
+        kernels: runs[0]!.length,
+        by_kernel: top,
+      }),
+    );
+  }
+  opt.dispose();
+  tf.dispose([seq.tokens, seq.attention, adv, old]);
+  m.dispose();
+}
+
+const backends = arg('backends', 'wasm,cpu').split(',') as BackendName[];
+for (const b of backends)
+  await bench(
+    b,
+    Number(arg(b === 'cpu' ? 'cpu-steps' : 'steps', b === 'cpu' ? '1' : '5')),
+    process.argv.includes('--profile'),
+  );
