@@ -13,7 +13,9 @@ export const repoRoot = resolve(here, '..');
 
 /** `../shared/golden/` beside the repo (override with GRPO_LAB_GOLDEN for a different layout). */
 export function goldenDir(): string {
-  const candidates = [process.env.GRPO_LAB_GOLDEN, join(repoRoot, '..', 'shared', 'golden')].filter(Boolean) as string[];
+  const candidates = [process.env.GRPO_LAB_GOLDEN, join(repoRoot, '..', 'shared', 'golden')].filter(
+    Boolean,
+  ) as string[];
   for (const c of candidates) if (existsSync(c)) return c;
   throw new Error(`golden vectors not found; looked in ${candidates.join(', ')}`);
 }
@@ -23,16 +25,25 @@ export function loadGolden<T = any>(file: 'verl.json' | 'ngrpo.json' | 'w_reinfo
 }
 
 /** The backends the "every backend" test tier runs on (CI: cpu and wasm; webgpu when asked). */
-export const TEST_BACKENDS: BackendName[] = (process.env.GRPO_LAB_TEST_BACKENDS ?? 'cpu,wasm').split(',') as BackendName[];
+export const TEST_BACKENDS: BackendName[] = (process.env.GRPO_LAB_TEST_BACKENDS ?? 'cpu,wasm').split(
+  ',',
+) as BackendName[];
 
 export async function useBackend(name: BackendName): Promise<void> {
   await selectBackend(name);
 }
 
 /** |a − e| ≤ tol·max(1, |e|) element-wise; `null` in expected = not compared. Throws with the worst element. */
-export function expectCloseTo(actual: ArrayLike<number> | number, expected: unknown, tol = 1e-5, what = 'value'): void {
+export function expectCloseTo(
+  actual: ArrayLike<number> | number,
+  expected: unknown,
+  tol = 1e-5,
+  what = 'value',
+): void {
   const a = typeof actual === 'number' ? [actual] : Array.from(actual);
-  const e = (Array.isArray(expected) ? (expected as unknown[]).flat(Infinity) : [expected]) as (number | null)[];
+  const e = (Array.isArray(expected) ? (expected as unknown[]).flat(Infinity) : [expected]) as (
+    number | null
+  )[];
   if (a.length !== e.length) throw new Error(`${what}: length ${a.length} ≠ expected ${e.length}`);
   let worst = -1;
   let worstErr = 0;
@@ -45,7 +56,10 @@ export function expectCloseTo(actual: ArrayLike<number> | number, expected: unkn
       worstErr = err;
     }
   }
-  if (worst >= 0) throw new Error(`${what}: element ${worst} is ${a[worst]}, expected ${e[worst]} (rel err ${worstErr} > ${tol})`);
+  if (worst >= 0)
+    throw new Error(
+      `${what}: element ${worst} is ${a[worst]}, expected ${e[worst]} (rel err ${worstErr} > ${tol})`,
+    );
 }
 
 /** Reads a tensor to a plain array (async: works on every backend). */

@@ -35,7 +35,10 @@ const INSTALL_HINT: Record<Exclude<BackendName, 'auto'>, string> = {
 /** Dynamic import that bundlers and tsc leave alone (the module may not be installed). */
 const importOptional = (name: string): Promise<any> => import(/* @vite-ignore */ name);
 
-async function load(choice: Exclude<BackendName, 'auto'>): Promise<void> {
+/** Adapter descriptions of software (CPU) WebGPU implementations. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
+
+async function load(choice: Exclude<BackendName, 'auto'>, auto: boolean): Promise<void> {
   switch (choice) {
     case 'node-gpu':
       await importOptional('@tensorflow/tfjs-node-gpu');
@@ -51,6 +54,19 @@ async function load(choice: Exclude<BackendName, 'auto'>): Promise<void> {
         const gpu = dawn.create([]);
         if (g.navigator === undefined) g.navigator = { gpu };
         else Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+      }
+      if (auto) {
+        // `auto` wants a real GPU: a software rasteriser (Mesa lavapipe) is far slower than wasm.
+        const adapter = await g.navigator.gpu.requestAdapter();
+        if (!adapter) throw new GrpoLabError('no WebGPU adapter (no Vulkan driver found)');
+        const info = adapter.info ?? {};
+        const desc = [info.vendor, info.architecture, info.device, info.description]
+          .filter(Boolean)
+          .join(' ');
+        if (adapter.isFallbackAdapter || SOFTWARE_ADAPTER.test(desc))
+          throw new GrpoLabError(
+            `only a software WebGPU adapter (${desc || 'fallback'}); select "webgpu" explicitly to use it`,
+          );
       }
       await importOptional('@tensorflow/tfjs-backend-webgpu');
       break;
@@ -91,7 +107,7 @@ export async function selectBackend(
   const skipped: Record<string, string> = {};
   for (const choice of order) {
     try {
-      await load(choice);
+      await load(choice, name === 'auto');
       logger.debug(`backend: using ${choice}`, { skipped });
       return { name: choice, tfjs: tf.getBackend(), skipped };
     } catch (e) {

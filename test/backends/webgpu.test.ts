@@ -1,0 +1,58 @@
+/**
+ * Backend equivalence, webgpu (Dawn via the `webgpu` npm package) vs cpu and wasm: the composed
+ * objective and its gradient, advantages, NTHR on golden 'main', a tiny transformer's score() logp /
+ * hidden / entropy / lse, the gradient of a clipped loss with respect to its weights, and greedy
+ * generate() tokens. CI runs it on Mesa's software Vulkan (lavapipe); on a machine with no Vulkan
+ * driver the whole file is skipped with the reason printed.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../../testing/index.js';
+import { compareFigures, compareGolden, runSuite, type Figures } from './cases.js';
+
+/** Why webgpu cannot run here, or null when it initialised (it stays the active backend until switched). */
+async function webgpuUnavailable(): Promise<string | null> {
+  if (process.env.GRPO_LAB_SKIP_WEBGPU) return 'GRPO_LAB_SKIP_WEBGPU is set';
+  try {
+    await useBackend('webgpu');
+    const probe = tf.add(tf.tensor1d([1, 2]), 1);
+    const v = Array.from(await probe.data());
+    probe.dispose();
+    return v.join() === '2,3' ? null : `a probe add returned ${v.join()}`;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0] ?? String(e);
+  }
+}
+
+const reason = await webgpuUnavailable();
+if (reason !== null)
+  console.warn(
+    `webgpu.test.ts skipped: webgpu could not initialise (${reason}). Install a Vulkan driver ` +
+      '(Debian: mesa-vulkan-drivers from bookworm-backports = lavapipe) — see docs/backends.md.',
+  );
+
+describe.skipIf(reason !== null)('backend equivalence: webgpu (lavapipe in CI) vs cpu and wasm', () => {
+  let gpu: Figures;
+  let gpuTensorsLeaked = 0;
+  beforeAll(async () => {
+    await useBackend('webgpu');
+    const before = tf.memory().numTensors;
+    gpu = await runSuite();
+    gpuTensorsLeaked = tf.memory().numTensors - before;
+  }, 600_000); // lavapipe compiles every shader on first use (minutes on a loaded 2-core machine)
+
+  it('webgpu matches the golden vectors and leaks no tensor', () => {
+    expect(compareGolden(gpu)).toEqual([]);
+    expect(gpuTensorsLeaked).toBe(0);
+  });
+
+  it('webgpu = cpu: losses, gradients, advantages, NTHR weights, logp/hidden, weight gradients, tokens', async () => {
+    await useBackend('cpu');
+    expect(compareFigures(gpu, await runSuite())).toEqual([]);
+  }, 300_000);
+
+  it('webgpu = wasm', async () => {
+    await useBackend('wasm');
+    expect(compareFigures(gpu, await runSuite())).toEqual([]);
+  }, 300_000);
+});
