@@ -4,3 +4,4 @@ export * from './sampling.js';
 export { generateWithCache, type IncrementalModel, type Cache } from './sampler.js';
 export * from './checkpoint/index.js';
 export * from './tokenizer/index.js';
+export * from './llama/index.js';

@@ -1,0 +1,252 @@
+/**
+ * `llama(config)` / the policy behind `loadPretrained`: a Llama/Qwen2-family decoder (layers.ts)
+ * implementing core's GenerativePolicy.
+ *   score:    logp_t = z_t[y_t] − logsumexp(z_t),  H_t = −Σ_v p_v log p_v,  z = h·W_head, for the
+ *             response block of a verl-layout sequence (left-padded prompt, then response);
+ *   generate: KV-cache sampling through the shared sampler (sampler.ts, sampling.ts);
+ *   clone:    a frozen deep copy (reference policy).
+ * Weight names are Hugging Face's (`model.layers.0.self_attn.q_proj.weight`); linear weights are held
+ * [in, out] (the transpose of the HF file) — `hfWeights()` gives the HF layout back.
+ * Reference: transformers `Qwen2ForCausalLM` / `LlamaForCausalLM`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  GrpoLabError,
+  ValidationError,
+  createRng,
+  fmtShape,
+  headLogits,
+  matMulT,
+  pickLastAxis,
+  type GenerateRequest,
+  type Generation,
+  type GenerativePolicy,
+  type LogitsSource,
+  type ScoreOutput,
+  type ScoreRequest,
+  type SequenceBatch,
+} from '@grpo-lab/core';
+import { generateWithCache, type IncrementalModel } from '../sampler.js';
+import { isLinear, weightShapes, type LlamaConfig } from './config.js';
+import { decodeHidden, forwardHidden, structure, type LlamaWeights } from './layers.js';
+
+export interface LlamaPolicy extends GenerativePolicy {
+  readonly config: LlamaConfig;
+  readonly frozen: boolean;
+  /** Weights by HF name; linear weights are [in, out]. */
+  namedWeights(): Record<string, tf.Variable>;
+  /** New tensors in the HF layout (linear weights [out, in]), ready for safetensors; caller disposes. */
+  hfWeights(): Record<string, tf.Tensor>;
+  /** Logits of every position: tokens int32 [B, S], attention float32 [B, S] → [B, S, V]. */
+  logits(tokens: tf.Tensor2D, attention: tf.Tensor2D): tf.Tensor3D;
+  clone(): LlamaPolicy;
+}
+
+/** A randomly initialised model (HF init: N(0, 0.02) matrices, unit norms, zero biases). */
+export function llama(config: LlamaConfig, opts: { seed?: number } = {}): LlamaPolicy {
+  const rng = createRng(opts.seed ?? 0);
+  const named: Record<string, tf.Variable> = {};
+  for (const [name, shape] of Object.entries(weightShapes(config))) {
+    const s = isLinear(name) ? [shape[1]!, shape[0]!] : shape;
+    const init = tf.tidy(() =>
+      name.endsWith('norm.weight')
+        ? tf.ones(s)
+        : name.endsWith('.bias')
+          ? tf.zeros(s)
+          : tf.randomNormal(s, 0, 0.02, 'float32', rng.seed()),
+    );
+    named[name] = tf.variable(init, true);
+    init.dispose();
+  }
+  return buildLlama(config, named, false);
+}
+
+function checkSequence(seq: SequenceBatch, c: LlamaConfig): void {
+  const { tokens, attention, promptLength } = seq;
+  if (!tokens || tokens.rank !== 2 || tokens.dtype !== 'int32')
+    throw new ValidationError(
+      'seq.tokens',
+      'int32 [B, P + T]',
+      tokens ? `${tokens.dtype} ${fmtShape(tokens.shape)}` : String(tokens),
+    );
+  const [B, S] = tokens.shape;
+  if (
+    !attention ||
+    attention.dtype !== 'float32' ||
+    attention.rank !== 2 ||
+    attention.shape.join() !== `${B},${S}`
+  )
+    throw new ValidationError(
+      'seq.attention',
+      `float32 [${B}, ${S}]`,
+      attention ? `${attention.dtype} ${fmtShape(attention.shape)}` : String(attention),
+    );
+  if (!Number.isInteger(promptLength) || promptLength < 1 || promptLength >= S)
+    throw new ValidationError('seq.promptLength', `an integer in [1, ${S - 1}]`, String(promptLength));
+  if (S - 1 > c.maxPositions)
+    throw new ValidationError(
+      'seq.tokens',
+      `at most max_position_embeddings + 1 = ${c.maxPositions + 1} columns`,
+      `${S} columns`,
+    );
+  if (tf.getBackend() === 'webgpu') return; // no synchronous read there
+  const ids = tokens.dataSync();
+  const bad = ids.findIndex((v) => !(v >= 0 && v < c.vocabSize));
+  if (bad >= 0)
+    throw new ValidationError(
+      'seq.tokens',
+      `token ids in [0, ${c.vocabSize})`,
+      `${ids[bad]} at flat index ${bad}`,
+    );
+}
+
+/** Wraps named variables (linear weights [in, out]) as a policy; `frozen` = not trainable. */
+export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, frozen: boolean): LlamaPolicy {
+  const w: LlamaWeights = structure(named, c);
+  const vars = Object.values(named);
+  let disposed = false;
+  const alive = () => {
+    if (disposed) throw new GrpoLabError('llama: this model has been disposed');
+  };
+  /** h [R, d] → logits [R, V]; `headT` is a [d, V] copy of a tied embedding (generation). */
+  const head = (h: tf.Tensor2D, headT?: tf.Tensor2D) =>
+    (w.head
+      ? tf.matMul(h, w.head)
+      : headT
+        ? tf.matMul(h, headT)
+        : matMulT(h, w.embed, false, true)) as tf.Tensor2D;
+
+  const incremental = (headT?: tf.Tensor2D): IncrementalModel => ({
+    vocabSize: c.vocabSize,
+    maxContext: c.maxPositions,
+    prefill: (tokens, attention) =>
+      tf.tidy(() => {
+        const cache: tf.Tensor[] = [];
+        const [B, S] = tokens.shape;
+        const h = forwardHidden(w, c, tokens, attention, cache); // [B, S, d]
+        const last = tf.reshape(tf.slice(h, [0, S - 1, 0], [B, 1, c.hiddenSize]), [B, c.hiddenSize]); // [B, d]
+        return { logits: head(last as tf.Tensor2D, headT), cache };
+      }),
+    step: (cache, tokens, positions, keyMask) =>
+      tf.tidy(() => {
+        const r = decodeHidden(w, c, cache, tokens, positions, keyMask);
+        return { logits: head(r.hidden, headT), cache: r.cache };
+      }),
+  });
+
+  const policy: LlamaPolicy = {
+    config: c,
+    frozen,
+    vocabSize: c.vocabSize,
+    hiddenSize: c.hiddenSize,
+    maxContext: c.maxPositions,
+    namedWeights: () => ({ ...named }),
+    trainableVariables: () => (frozen ? [] : vars.slice()),
+    hfWeights: () =>
+      Object.fromEntries(
+        Object.entries(named).map(([n, v]) => [n, isLinear(n) ? tf.transpose(v) : tf.clone(v)]),
+      ),
+
+    logits: (tokens, attention) =>
+      tf.tidy(() => {
+        alive();
+        const [B, S] = tokens.shape;
+        const h = forwardHidden(w, c, tokens, attention); // [B, S, d]
+        return tf.reshape(head(tf.reshape(h, [B * S, c.hiddenSize]) as tf.Tensor2D), [
+          B,
+          S,
+          c.vocabSize,
+        ]) as tf.Tensor3D;
+      }),
+
+    score(seq: SequenceBatch, request: ScoreRequest = {}): ScoreOutput {
+      alive();
+      checkSequence(seq, c);
+      const [B, S] = seq.tokens.shape;
+      const P = seq.promptLength;
+      const T = S - P;
+      const d = c.hiddenSize;
+      const out = tf.tidy(() => {
+        // Position P−1+t predicts response token t: feed columns 0..S−2, keep the last T.
+        const input = tf.slice(seq.tokens, [0, 0], [B, S - 1]); // [B, S−1]
+        const att = tf.slice(seq.attention, [0, 0], [B, S - 1]); // [B, S−1]
+        const hidden = tf.slice(forwardHidden(w, c, input, att), [0, P - 1, 0], [B, T, d]) as tf.Tensor3D; // [B, T, d]
+        const lp = tf.logSoftmax(head(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D)); // [B·T, V]
+        const resp = tf.reshape(tf.slice(seq.tokens, [0, P], [B, T]), [B * T]); // [B·T]
+        const logp = tf.reshape(pickLastAxis(lp, resp), [B, T]) as tf.Tensor2D; // [B, T]
+        const r: { logp: tf.Tensor2D; hidden: tf.Tensor3D; entropy?: tf.Tensor2D } = { logp, hidden };
+        if (request.entropy)
+          r.entropy = tf.reshape(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1)), [B, T]) as tf.Tensor2D; // [B, T]
+        return r;
+      });
+      let logits: LogitsSource | undefined;
+      if (request.logits) {
+        const h = tf.clone(out.hidden); // own handles: later weight updates do not change what it reads
+        const W = w.head ? tf.clone(w.head) : (tf.transpose(w.embed) as tf.Tensor2D); // [d, V]
+        const src = headLogits(h, W);
+        logits = {
+          vocabSize: src.vocabSize,
+          lse: src.lse,
+          at: src.at,
+          dispose: () => (src.dispose(), h.dispose(), W.dispose()),
+        };
+      }
+      if (!request.hidden) out.hidden.dispose();
+      return {
+        logp: out.logp,
+        ...(out.entropy ? { entropy: out.entropy } : {}),
+        ...(request.hidden ? { hidden: out.hidden } : {}),
+        ...(logits ? { logits } : {}),
+      };
+    },
+
+    async generate(req: GenerateRequest): Promise<Generation[]> {
+      alive();
+      // A tied head is transposed once per call, not once per decoding step.
+      const headT = w.head ? undefined : (tf.tidy(() => tf.transpose(w.embed)) as tf.Tensor2D);
+      try {
+        return await generateWithCache(incremental(headT), req);
+      } finally {
+        headT?.dispose();
+      }
+    },
+
+    clone(): LlamaPolicy {
+      alive();
+      const copy: Record<string, tf.Variable> = {};
+      for (const [name, v] of Object.entries(named)) copy[name] = tf.variable(v, false);
+      return buildLlama(c, copy, true);
+    },
+
+    copyFrom(other) {
+      alive();
+      const src = (other as Partial<LlamaPolicy>).namedWeights?.();
+      if (!src)
+        throw new GrpoLabError('llama.copyFrom: the other model has no namedWeights() (not a llama model)');
+      const extra = Object.keys(src).find((k) => !(k in named));
+      if (extra)
+        throw new ValidationError(
+          `copyFrom.${extra}`,
+          'the same architecture (no weight of that name here)',
+          'an extra weight',
+        );
+      for (const [name, v] of Object.entries(named)) {
+        const s = src[name];
+        if (!s || s.shape.join() !== v.shape.join())
+          throw new ValidationError(
+            `copyFrom.${name}`,
+            `a weight ${fmtShape(v.shape)}`,
+            s ? fmtShape(s.shape) : 'nothing',
+          );
+      }
+      for (const [name, v] of Object.entries(named)) v.assign(src[name]!);
+    },
+
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      vars.forEach((v) => v.dispose());
+    },
+  };
+  return policy;
+}
