@@ -1,0 +1,58 @@
+/** Test-only helpers: golden cases as tensors, JS reference loops, random batches. */
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '@grpo-lab/core';
+
+export type Matrix = (number | null)[][];
+
+export const t2 = (m: Matrix) =>
+  tf.tensor2d(
+    m.map((r) => r.map((x) => x ?? 0)),
+    undefined,
+    'float32',
+  );
+
+/** The verl.json inputs as tensors (advantages = verl GRPO, as the golden policy loss uses). */
+export function verlCase(c: any) {
+  const i = c.inputs;
+  return {
+    logp: t2(i.log_prob),
+    oldLogp: t2(i.old_log_prob),
+    refLogp: t2(i.ref_log_prob),
+    mask: t2(i.response_mask),
+    advantages: t2(c.outputs.advantages.grpo),
+    dispose() {
+      tf.dispose([this.logp, this.oldLogp, this.refLogp, this.mask, this.advantages]);
+    },
+  };
+}
+
+/** The ngrpo.json loss-case inputs; advantages = the golden per-row NGRPO values × mask. */
+export function ngrpoCase(c: any) {
+  const i = c.inputs;
+  const adv = (i.response_mask as number[][]).map((row, b) => row.map((m) => m * c.outputs.advantages[b]));
+  return {
+    logp: t2(i.log_prob),
+    oldLogp: t2(i.old_log_prob),
+    mask: t2(i.response_mask),
+    advantages: t2(adv),
+  };
+}
+
+/** A random batch with empty rows; `garbage` > 0 puts finite junk of that size at padding (mask 0). */
+export function randomBatch(B: number, T: number, seed: number, garbage = 0) {
+  const rng = createRng(seed);
+  const u = () => rng.next();
+  const lens = Array.from({ length: B }, (_, b) => (b % 5 === 4 ? 0 : 1 + Math.floor(u() * T)));
+  const mask = lens.map((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0)));
+  const old = mask.map((r) => r.map(() => -0.2 - 3 * u()));
+  const logp = old.map((r) => r.map((x) => x + (u() - 0.5) * 0.8));
+  const ref = old.map((r) => r.map((x) => x + (u() - 0.5) * 1.5));
+  const rowA = lens.map(() => (u() - 0.5) * 3);
+  const adv = mask.map((r, b) => r.map((m) => m * rowA[b]!));
+  if (garbage > 0) {
+    const junk = createRng(seed + 1);
+    for (const x of [old, logp, ref])
+      x.forEach((r, b) => r.forEach((_, t) => mask[b]![t] || (r[t] = garbage * (junk.next() - 0.5))));
+  }
+  return { lens, mask, old, logp, ref, adv };
+}
