@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'runs/**', '**/*.cjs'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '.tmp/**', 'runs/**', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +13,20 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/cli/**', 'bench/**', 'examples/**', 'scripts/**', '**/test/**'],
+    files: [
+      'packages/cli/**',
+      'bench/**',
+      '**/bench/**',
+      'examples/**',
+      'scripts/**',
+      '**/scripts/**',
+      'docs/tools/**',
+      '**/test/**',
+    ],
     rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

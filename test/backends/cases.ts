@@ -71,7 +71,9 @@ async function objectiveFigures(out: Figures): Promise<void> {
     const { value, grad } = tf.valueAndGrad((lp: tf.Tensor) => {
       const { loss, metrics } = objective.loss({ ...x, logp: lp as tf.Tensor2D });
       for (const [k, m] of Object.entries(metrics))
-        if (typeof m !== 'number') k === 'pg_loss' ? (pg = tf.keep(m)) : m.dispose();
+        if (typeof m === 'number') continue;
+        else if (k === 'pg_loss') pg = tf.keep(m);
+        else m.dispose();
       return loss;
     })(x.logp);
     const g = c.outputs.policy_loss.agg_loss['token-mean'];

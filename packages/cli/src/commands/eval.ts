@@ -45,7 +45,7 @@ export async function evalCommand(path: string, opts: EvalCommandOptions, io: Io
   await selectBackend(opts.backend ?? 'auto');
   const task = makeTask(run.task);
   const tok = model.charTokenizer(task.alphabet);
-  const ck = (await model.loadCheckpoint(ckDir)) as {
+  const ck = (await model.loadCheckpoint(ckDir)) as unknown as {
     weights: Record<string, tf.Tensor>;
     config: TransformerConfig;
   };

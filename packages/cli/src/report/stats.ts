@@ -239,8 +239,8 @@ export function wilcoxonSignedRank(a: readonly number[], b: readonly number[]): 
       for (let w = 0; w <= total; w++) {
         const c = counts[w]!;
         if (c === 0) continue;
-        next[w] += c;
-        next[w + x] += c;
+        next[w] = next[w]! + c;
+        next[w + x] = next[w + x]! + c;
       }
       counts = next;
     }
