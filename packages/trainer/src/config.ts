@@ -68,6 +68,11 @@ export interface TrainConfig {
   maskTruncated?: boolean;
   /** Reward ≥ this counts as correct (accuracy, LLD's y⁺). [1] */
   correctThreshold?: number;
+  /**
+   * Reward isolation: a reward call that throws, returns a non-finite value or (async) does not
+   * settle within `timeoutMs` [2000] scores `onError` [0], is counted (`reward_errors`) and logged.
+   */
+  reward?: { timeoutMs?: number; onError?: number };
   optimizer?: OptimizerConfig;
   schedule?: ScheduleConfig;
   /** Supervised warm start on task.demonstration(): steps [0], batchSize [16], lr [optimizer.lr]. */
@@ -95,6 +100,7 @@ export type ResolvedConfig = Required<
   schedule: Required<ScheduleConfig>;
   sft: { steps: number; batchSize: number; lr: number };
   eval: { every: number; size: number };
+  reward: { timeoutMs: number; onError: number };
   checkpoint: { every: number };
   lld: { enabled: boolean; epsilon: number };
 };
@@ -125,6 +131,7 @@ const TOP_KEYS = [
   'maxRefill',
   'maskTruncated',
   'correctThreshold',
+  'reward',
   'optimizer',
   'schedule',
   'sft',
@@ -170,6 +177,7 @@ export function resolveConfig(config: TrainConfig): ResolvedConfig {
   const s = obj('schedule', c.schedule, ['name', 'warmupSteps', 'minLrRatio']);
   const sft = obj('sft', c.sft, ['steps', 'batchSize', 'lr']);
   const ev = obj('eval', c.eval, ['every', 'size']);
+  const rw = obj('reward', c.reward, ['timeoutMs', 'onError']);
   const ck = obj('checkpoint', c.checkpoint, ['every']);
   const lld = obj('lld', c.lld, ['enabled', 'epsilon']);
   const kl = obj('kl', c.kl, ['coef', 'estimator']);
@@ -204,6 +212,10 @@ export function resolveConfig(config: TrainConfig): ResolvedConfig {
     maxRefill: int('maxRefill', c.maxRefill ?? 3),
     maskTruncated: bool('maskTruncated', c.maskTruncated ?? false),
     correctThreshold: checkNumber('correctThreshold', c.correctThreshold ?? 1),
+    reward: {
+      timeoutMs: checkNumber('reward.timeoutMs', rw.timeoutMs ?? 2000, { min: 0, exclusiveMin: true }),
+      onError: checkNumber('reward.onError', rw.onError ?? 0),
+    },
     optimizer: {
       name: optName,
       lr,

@@ -3,7 +3,8 @@
  * reward call isolated: a throw or a non-finite value scores 0 and is counted) → optional group
  * filter with refill (DAPO dynamic sampling, arXiv 2503.14476 §3.2). Host data only.
  */
-import type { GenerativePolicy, GroupFilter, Problem, Rng, Task, Tokenizer } from '@grpo-lab/core';
+import type { GenerativePolicy, GroupFilter, Logger, Problem, Rng, Task, Tokenizer } from '@grpo-lab/core';
+import { scoreAll } from '@grpo-lab/tasks';
 
 export interface RolloutRow {
   readonly group: number;
@@ -35,6 +36,16 @@ export interface RolloutOptions {
   readonly topK: number;
   readonly groupFilter: GroupFilter | null;
   readonly maxRefill: number;
+  readonly reward?: RewardIsolation;
+}
+
+/** How a failing reward call is isolated (see @grpo-lab/tasks `scoreAll`). */
+export interface RewardIsolation {
+  /** Longest wait for an async reward, in ms. */
+  readonly timeoutMs: number;
+  /** Score of a sample whose reward threw, was not finite or timed out. */
+  readonly onError: number;
+  readonly logger?: Logger;
 }
 
 /** Prompt ids: BOS (when the tokenizer has one) + the encoded prompt. */
@@ -52,30 +63,26 @@ export function stopTokens(task: Task, tok: Tokenizer, rng: Rng): number[] {
   return [...new Set([tok.eosId, ...(last === undefined ? [] : [last])])];
 }
 
-/** Each reward call isolated: errors and non-finite values score 0 and are counted. */
+/**
+ * Each reward call isolated by tasks' `scoreAll`: a throw, a non-finite value or an async reward
+ * that does not settle within `timeoutMs` scores `onError` and is counted; the run continues.
+ */
 export async function scoreRewards(
   task: Task,
   samples: { problem: Problem; completion: string }[],
+  iso: RewardIsolation = { timeoutMs: 2000, onError: 0 },
 ): Promise<{ rewards: number[]; errors: number }> {
-  let errors = 0;
-  const rewards = await Promise.all(
-    samples.map(async ({ problem, completion }) => {
-      try {
-        const r = await task.reward({
-          prompt: problem.prompt,
-          completion,
-          answer: problem.answer,
-          meta: problem.meta,
-        });
-        if (typeof r === 'number' && Number.isFinite(r)) return r;
-      } catch {
-        // counted below
-      }
-      errors += 1;
-      return 0;
-    }),
+  const r = await scoreAll(
+    samples.map(({ problem, completion }) => ({
+      prompt: problem.prompt,
+      completion,
+      answer: problem.answer,
+      meta: problem.meta,
+    })),
+    task.reward, // passed as is: a self-timed (worker) reward keeps its marker
+    iso,
   );
-  return { rewards, errors };
+  return { rewards: r.rewards, errors: r.errors.length };
 }
 
 /** Completion text: decoded tokens (the stop token decodes as the tokenizer renders it). */
@@ -101,7 +108,7 @@ async function generateRound(
     seed: rng.seed(),
   });
   const samples = gens.map((g) => ({ problem: problems[g.promptIndex]!, completion: tok.decode(g.tokens) }));
-  const { rewards, errors } = await scoreRewards(task, samples);
+  const { rewards, errors } = await scoreRewards(task, samples, o.reward);
   return { problems, prompts, gens, samples, rewards, errors };
 }
 

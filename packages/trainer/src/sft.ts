@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { maskedMean } from '@grpo-lab/core';
 import type { GenerativePolicy, Problem, Rng, Task, Tokenizer } from '@grpo-lab/core';
 import type { Adam } from './optimizer.js';
-import { encodePrompt, scoreRewards } from './rollout.js';
+import { encodePrompt, scoreRewards, type RewardIsolation } from './rollout.js';
 import { buildSequences, disposeStep } from './sequences.js';
 
 /** One SFT update on `batchSize` fresh demonstrations; returns the mean token NLL. */
@@ -55,7 +55,13 @@ export async function evaluate(
   task: Task,
   tok: Tokenizer,
   problems: Problem[],
-  o: { maxNewTokens: number; stopTokens: number[]; correctThreshold: number; chunk?: number },
+  o: {
+    maxNewTokens: number;
+    stopTokens: number[];
+    correctThreshold: number;
+    chunk?: number;
+    reward?: RewardIsolation;
+  },
 ): Promise<EvalResult> {
   const chunk = o.chunk ?? 64;
   const rewards: number[] = [];
@@ -72,6 +78,7 @@ export async function evaluate(
     const r = await scoreRewards(
       task,
       gens.map((g) => ({ problem: ps[g.promptIndex]!, completion: tok.decode(g.tokens) })),
+      o.reward,
     );
     rewards.push(...r.rewards);
   }

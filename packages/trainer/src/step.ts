@@ -71,6 +71,7 @@ export async function trainOnRollout(
   const batch: Batch & { tokenIds: tf.Tensor2D } = {
     groupIds: tf.tensor1d(groupIds, 'int32'),
     rewards: tf.tensor1d(ro.rows.map((r) => r.reward)),
+    rewardsHost: Float32Array.from(ro.rows, (r) => r.reward), // the tensor's float32 values, on the host
     mask: st.mask,
     tokenIds: st.tokenIds,
   };

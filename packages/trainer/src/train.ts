@@ -179,6 +179,7 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
       maxNewTokens: cfg.maxCompletionLength,
       stopTokens: stops,
       correctThreshold: cfg.correctThreshold,
+      reward: { ...cfg.reward, logger: log },
     });
     const line: EvalLine = { type: 'eval', step, ...r };
     await write(line);
@@ -195,7 +196,14 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
       break;
     }
     const ts = Date.now();
-    const ro = await rollout(policy, task, tok, rng, { ...cfg, groupFilter }, stops);
+    const ro = await rollout(
+      policy,
+      task,
+      tok,
+      rng,
+      { ...cfg, groupFilter, reward: { ...cfg.reward, logger: log } },
+      stops,
+    );
     const res =
       ro.rows.length > 0
         ? await trainOnRollout(policy, reference, vars, opt, comp, plan, settings, ro, rng)

@@ -95,6 +95,30 @@ describe('every plugin family swapped in', () => {
   });
 });
 
+describe('reward isolation', () => {
+  it('a reward that throws, returns NaN or never settles scores 0, is counted, and the run goes on', async () => {
+    let calls = 0;
+    const flaky = {
+      ...task,
+      reward: (s: Parameters<typeof task.reward>[0]) => {
+        calls += 1;
+        if (calls % 4 === 1) throw new Error('verifier crashed');
+        if (calls % 4 === 2) return NaN;
+        if (calls % 4 === 3) return new Promise<number>(() => {}); // hangs
+        return task.reward(s);
+      },
+    };
+    policy.copyFrom(base);
+    const outDir = tmpDir('flaky-reward');
+    const s = await train({ ...tiny, outDir, reward: { timeoutMs: 50 } }, { policy, task: flaky, tokenizer });
+    expect(s.step).toBe(2);
+    // 3 prompts × 4 generations = 12 calls per step, 3 of every 4 fail
+    const lines = readLines(outDir).filter((l) => l.type === 'train');
+    expect(lines.map((l) => l.reward_errors)).toEqual([9, 9]);
+    expect(lines.every((l) => Number.isFinite(l.reward_mean))).toBe(true);
+  });
+});
+
 describe('learning', () => {
   it('reward rises on an easy task after a short warm start', async () => {
     const p = transformer({ ...tinyModel, vocabSize: tokenizer.vocabSize, seed: 1 });

@@ -87,6 +87,7 @@ export const trainShape = {
   maxRefill: int().optional(),
   maskTruncated: z.boolean().optional(),
   correctThreshold: z.number().optional(),
+  reward: strict({ timeoutMs: z.number().positive().optional(), onError: z.number().optional() }).optional(),
   optimizer: strict({
     name: z.enum(['adam', 'adamw']).optional(),
     lr: nonNeg().optional(),
