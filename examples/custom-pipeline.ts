@@ -7,7 +7,8 @@
  *   npx tsx --conditions=@grpo-lab/source examples/custom-pipeline.ts      (in this repo)
  *   npx tsx custom-pipeline.ts                                              (with the packages installed)
  *
- * One step = sample G completions per prompt → rewards → batch (verl layout) → old-policy forward
+ * A short supervised warm start first (so some answers are right and groups are mixed), then
+ * one step = sample G completions per prompt → rewards → batch (verl layout) → old-policy forward
  * with what NTHR asks for (hidden states, restricted logits) → advantages × weights → clipped loss →
  * Adam. The trainer does the same plus mini-batches, KL, LLD measurement, checkpoints and metrics.
  */
@@ -23,6 +24,7 @@ import { addition } from '@grpo-lab/tasks';
 const G = 8; // completions per prompt
 const PROMPTS = 8;
 const STEPS = 10;
+const SFT_STEPS = 150; // supervised warm start, so groups are mixed (NTHR acts on mixed groups only)
 
 await selectBackend('auto');
 const task = addition({ difficulty: 1 });
@@ -73,13 +75,31 @@ function layout(prompts: number[][], responses: number[][]) {
   return { seq, mask: tf.tensor2d(mask, [B, T]), tokenIds: tf.tensor2d(ids, [B, T], 'int32') };
 }
 
+const promptIds = (prompt: string) => [
+  ...(tok.bosId === undefined ? [] : [tok.bosId]),
+  ...tok.encode(prompt),
+];
+
+// 0. Supervised warm start on the task's demonstrations: L = −mean over answer tokens of log π(y*).
+for (let step = 1; step <= SFT_STEPS; step++) {
+  const problems = Array.from({ length: 32 }, () => task.sample(rng));
+  const { seq, mask, tokenIds } = layout(
+    problems.map((p) => promptIds(p.prompt)),
+    problems.map((p) => tok.encode(task.demonstration(p))),
+  );
+  const nll = optimizer.minimize(
+    () => tf.neg(tf.div(tf.sum(tf.mul(policy.score(seq).logp, mask)), tf.sum(mask))) as tf.Scalar,
+    true,
+    policy.trainableVariables(),
+  );
+  if (step % 50 === 0) console.log(JSON.stringify({ sft_step: step, nll: (await nll!.data())[0] }));
+  tf.dispose([nll!, seq.tokens, seq.attention, mask, tokenIds]);
+}
+
 for (let step = 1; step <= STEPS; step++) {
   // 1. Rollout: G samples per prompt, behaviour log-probs kept by the sampler.
   const problems = Array.from({ length: PROMPTS }, () => task.sample(rng));
-  const prompts = problems.map((p) => [
-    ...(tok.bosId === undefined ? [] : [tok.bosId]),
-    ...tok.encode(p.prompt),
-  ]);
+  const prompts = problems.map((p) => promptIds(p.prompt));
   const gens = await policy.generate({
     prompts,
     numSamples: G,
