@@ -5,7 +5,8 @@
  *
  *   objective   composeObjective(dualClip 0.2/0.28/c=3, token-mean, k3 β=0.001): loss, d loss/d logp
  *               on both verl.json cases (the edge case has the +25 log-ratio clamp)
- *   advantages  grpo, drGrpo, rloo, opo, reinforce++-baseline, gpg on both verl.json cases
+ *   advantages  grpo, drGrpo, rloo, opo, reinforce++-baseline, gpg, wReinforce with a host predicate
+ *               (reads rewardsHost) on both verl.json cases
  *   nthr        weights and scores on nthr.json 'main' (β of its first by_beta entry, η = 2|0.5 − p|)
  *   model       a tiny transformer: score() logp / entropy / hidden / lse, the gradient of a clipped
  *               objective with respect to every named weight, and greedy generate() tokens
@@ -20,7 +21,7 @@ import {
   type Batch,
   type SequenceBatch,
 } from '@grpo-lab/core';
-import { drGrpo, gpg, grpo, opo, reinforcePlusPlusBaseline, rloo } from '@grpo-lab/advantages';
+import { drGrpo, gpg, grpo, opo, reinforcePlusPlusBaseline, rloo, wReinforce } from '@grpo-lab/advantages';
 import { dualClip } from '@grpo-lab/clipping';
 import { composeObjective } from '@grpo-lab/objectives';
 import { nthr } from '@grpo-lab/reweighters';
@@ -92,12 +93,15 @@ async function advantageFigures(out: Figures): Promise<void> {
     ['opo', opo()],
     ['reinforce_plus_plus_baseline', reinforcePlusPlusBaseline()],
     ['gpg', gpg()],
+    // a host predicate: reads rewardsHost, never a synchronous read (webgpu has none in Node)
+    ['w_reinforce_predicate', wReinforce({ correct: (r) => r > 0.5 && r < 1 })],
   ];
   for (const c of verl.cases) {
     const i = c.inputs;
     const batch: Batch = {
       groupIds: tf.tensor1d(intIds(i.uid), 'int32'),
       rewards: tf.tensor1d(i.scores, 'float32'),
+      rewardsHost: Float32Array.from(i.scores),
       mask: t2(i.response_mask),
     };
     for (const [key, est] of estimators) {

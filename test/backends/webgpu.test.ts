@@ -8,7 +8,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../testing/index.js';
-import { compareFigures, compareGolden, runSuite, type Figures } from './cases.js';
+import { transformer } from '@grpo-lab/model';
+import { TINY, compareFigures, compareGolden, runSuite, type Figures } from './cases.js';
 
 /** Why webgpu cannot run here, or null when it initialised (it stays the active backend until switched). */
 async function webgpuUnavailable(): Promise<string | null> {
@@ -44,6 +45,19 @@ describe.skipIf(reason !== null)('backend equivalence: webgpu (lavapipe in CI) v
   it('webgpu matches the golden vectors and leaks no tensor', () => {
     expect(compareGolden(gpu)).toEqual([]);
     expect(gpuTensorsLeaked).toBe(0);
+  });
+
+  it('an out-of-range token id makes its row NaN (the id check stays on the backend: no synchronous read)', async () => {
+    await useBackend('webgpu');
+    const m = transformer(TINY);
+    const tokens = tf.tensor2d([1, 2, 3, 4, 5, 6, 1, 2, 3, TINY.vocabSize, 5, 6], [2, 6], 'int32');
+    const attention = tf.ones([2, 6]) as tf.Tensor2D;
+    const { logp } = m.score({ tokens, attention, promptLength: 3 });
+    const v = await logp.data();
+    expect(Array.from(v.slice(0, 3)).every(Number.isFinite)).toBe(true);
+    expect(Array.from(v.slice(3)).every(Number.isNaN)).toBe(true);
+    tf.dispose([tokens, attention, logp]);
+    m.dispose();
   });
 
   it('webgpu = cpu: losses, gradients, advantages, NTHR weights, logp/hidden, weight gradients, tokens', async () => {

@@ -5,7 +5,8 @@
  *
  * W-REINFORCE: λ⁺ = λ [0.1], λ⁻ = −1. PSR (positive sample reinforcement): 1 / 0. NSR (negative
  * sample reinforcement): 0 / −1. "Correct" is r > `threshold` [0.5] on the backend, or a
- * `correct(r)` predicate on the host (one synchronous read of the rewards: not for webgpu).
+ * `correct(r)` predicate on the host: it reads the batch's `rewardsHost` (the trainer supplies it),
+ * else one synchronous read of the rewards (not possible on webgpu in Node: a clear error there).
  *
  * Paper: Zhu et al., "The Surprising Effectiveness of Negative Reinforcement in LLM Reasoning",
  * arXiv 2506.01347. Matches RLVR-Decomposed `compute_psr_nsr_outcome_advantage` (commit a5d4e7c,
@@ -18,7 +19,7 @@ import { perSequence } from './estimator.js';
 export interface CorrectnessOptions {
   /** A row is correct when its reward is above this [0.5]. */
   readonly threshold?: number;
-  /** Host predicate instead of `threshold` (forces one synchronous read of the rewards). */
+  /** Host predicate instead of `threshold` (reads `rewardsHost`, else one synchronous read of the rewards). */
   readonly correct?: (reward: number) => boolean;
 }
 
@@ -40,12 +41,22 @@ function signedReward<O extends object>(
     throw new ValidationError(`${name}.correct`, 'a function (reward) => boolean', typeof predicate);
   if (predicate !== undefined && options.threshold !== undefined)
     throw new ValidationError(`${name}.correct`, 'either correct or threshold, not both', 'both');
-  return perSequence(name, resolved, ({ rewards }) => {
+  const hostRewards = (rewards: tf.Tensor1D, rewardsHost: ArrayLike<number> | undefined) => {
+    if (rewardsHost !== undefined) return rewardsHost;
+    if (tf.getBackend() === 'webgpu')
+      throw new ValidationError(
+        `${name}.correct`,
+        'the batch to carry rewardsHost (as the trainer does), or the threshold option, on webgpu',
+        'a host predicate and rewards only on the GPU (webgpu cannot read synchronously in Node)',
+      );
+    return rewards.dataSync();
+  };
+  return perSequence(name, resolved, ({ rewards, rewardsHost }) => {
     const isCorrect = predicate
       ? tf.tensor1d(
-          Array.from(rewards.dataSync(), (r) => (predicate(r) ? 1 : 0)),
+          Array.from(hostRewards(rewards, rewardsHost), (r) => (predicate(r) ? 1 : 0)),
           'bool',
-        ) // [B] host read
+        ) // [B] from the host
       : tf.greater(rewards, threshold); // [B]
     return tf.where(
       isCorrect,

@@ -3,7 +3,7 @@
  * unequal (interleaved) groups, garbage at padding, option validation, bad input, no tensor leak,
  * the registry, and the exact export list.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createRegistry, createRng, disposeBatch, type AdvantageEstimator, type Batch } from '@grpo-lab/core';
 import * as adv from '@grpo-lab/advantages';
@@ -272,6 +272,17 @@ describe('options', () => {
     expect(await compute(wReinforce({ lambda: 0.5, correct: (r) => r > 0.5 && r < 1 }), b)).toEqual([
       -1, 0.5, -1,
     ]);
+    disposeBatch(b);
+  });
+  it('wReinforce: a host predicate reads rewardsHost (no synchronous read) and checks its length', async () => {
+    await useBackend('cpu');
+    const b = batchOf([0, 0, 0], [0.2, 0.7, 3], [1, 1, 1], 1);
+    const sync = vi.spyOn(b.rewards, 'dataSync');
+    const est = psr({ correct: (r) => r > 0.5 });
+    expect(await compute(est, { ...b, rewardsHost: Float32Array.of(0.2, 0.7, 3) })).toEqual([0, 1, 1]);
+    expect(sync).not.toHaveBeenCalled();
+    expect(() => est.compute({ ...b, rewardsHost: [1, 2] })).toThrow(/rewardsHost: expected 3 host numbers/);
+    sync.mockRestore();
     disposeBatch(b);
   });
 });

@@ -22,6 +22,12 @@ export interface LogitsSource {
 export interface Batch {
   readonly groupIds: tf.Tensor1D; // int32 [B]
   readonly rewards: tf.Tensor1D; // float32 [B]
+  /**
+   * The same rewards as host numbers, when the caller has them (the trainer does): a plugin that
+   * needs them on the host (a `correct(r)` predicate) reads these instead of a synchronous read of
+   * `rewards`, which webgpu in Node cannot do. Length B.
+   */
+  readonly rewardsHost?: ArrayLike<number>;
   readonly mask: tf.Tensor2D; // float32 [B, T]
   readonly tokenIds?: tf.Tensor2D; // int32 [B, T]
   readonly logp?: tf.Tensor2D; // float32 [B, T]
@@ -61,6 +67,9 @@ export function checkBatch(batch: Batch, opts: CheckOptions = {}): { B: number; 
   const B = batch.groupIds.shape[0];
   if (B === 0) throw new ValidationError('groupIds', 'at least one row (B ≥ 1)', 'an empty batch (B = 0)');
   expectTensor('rewards', batch.rewards, [B], 'float32', [B]);
+  const host = batch.rewardsHost as ArrayLike<number> | null | undefined;
+  if (host !== undefined && host?.length !== B)
+    throw new ValidationError('rewardsHost', `${B} host numbers (one per row)`, `${host?.length ?? host}`);
   expectTensor('mask', batch.mask, [B, 'T'], 'float32', [B, -1]);
   const T = batch.mask.shape[1];
   const req = new Set<string>(opts.require ?? []);

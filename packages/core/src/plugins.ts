@@ -29,7 +29,7 @@ interface PluginBase<K extends string, O> {
 }
 
 /** The fields of the batch an advantage estimator may read. */
-export type AdvantageInput = Pick<Batch, 'groupIds' | 'rewards' | 'mask'>;
+export type AdvantageInput = Pick<Batch, 'groupIds' | 'rewards' | 'mask' | 'rewardsHost'>;
 
 /** Advantage estimator: `compute(batch) → float32 [B, T]` (per-sequence value × mask, or per-token). */
 export interface AdvantageEstimator<O = unknown> extends PluginBase<'advantage', O> {

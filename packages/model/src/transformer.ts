@@ -32,6 +32,7 @@ import {
 } from './transformer_config.js';
 import { decodeStep, forwardHidden, headWeight, structure, type ModelWeights } from './transformer_layers.js';
 import { generateWithCache, type IncrementalModel } from './sampler.js';
+import { checkIdsOnHost, idsCheckedOnBackend, poisonBadRows } from './token_check.js';
 
 export type { TransformerConfig } from './transformer_config.js';
 
@@ -51,17 +52,6 @@ export interface TransformerPolicy extends GenerativePolicy {
 export function transformer(config: TransformerConfig): TransformerPolicy {
   const c = resolveConfig(config);
   return build(c, initWeights(c, true), false);
-}
-
-/** Token ids must lie in [0, V): checked on the host where a synchronous read is possible (not webgpu). */
-function checkIds(field: string, t: tf.Tensor, V: number): void {
-  if (tf.getBackend() === 'webgpu') return;
-  const ids = t.dataSync();
-  for (let i = 0; i < ids.length; i++) {
-    const v = ids[i]!;
-    if (!(v >= 0 && v < V && Number.isInteger(v)))
-      throw new ValidationError(field, `token ids in [0, ${V})`, `${v} at flat index ${i}`);
-  }
 }
 
 function checkSequence(seq: SequenceBatch, c: ResolvedConfig): void {
@@ -97,7 +87,7 @@ function checkSequence(seq: SequenceBatch, c: ResolvedConfig): void {
       `at most maxContext + 1 = ${c.maxContext + 1} columns (context overflow)`,
       `${S} columns`,
     );
-  checkIds('seq.tokens', tokens, c.vocabSize);
+  if (!idsCheckedOnBackend()) checkIdsOnHost('seq.tokens', tokens, c.vocabSize);
 }
 
 function build(c: ResolvedConfig, named: Record<string, tf.Variable>, frozen: boolean): TransformerPolicy {
@@ -162,7 +152,8 @@ function build(c: ResolvedConfig, named: Record<string, tf.Variable>, frozen: bo
         const z = tf.matMul(tf.reshape(hidden, [B * T, d]), headWeight(w)); // [B·T, V]
         const lp = tf.logSoftmax(z); // [B·T, V]
         const resp = tf.reshape(tf.slice(seq.tokens, [0, P], [B, T]), [B * T]); // [B·T]
-        const logp = tf.reshape(pickLastAxis(lp, resp), [B, T]) as tf.Tensor2D; // [B, T]
+        let logp = tf.reshape(pickLastAxis(lp, resp), [B, T]) as tf.Tensor2D; // [B, T]
+        if (idsCheckedOnBackend()) logp = poisonBadRows(logp, seq.tokens, c.vocabSize); // NaN rows = bad ids
         const r: { logp: tf.Tensor2D; hidden: tf.Tensor3D; entropy?: tf.Tensor2D } = { logp, hidden };
         if (request.entropy)
           r.entropy = tf.reshape(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1)), [B, T]) as tf.Tensor2D; // [B, T]

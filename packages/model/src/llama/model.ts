@@ -27,6 +27,7 @@ import {
   type SequenceBatch,
 } from '@grpo-lab/core';
 import { generateWithCache, type IncrementalModel } from '../sampler.js';
+import { checkIdsOnHost, idsCheckedOnBackend, poisonBadRows } from '../token_check.js';
 import { isLinear, weightShapes, type LlamaConfig } from './config.js';
 import { decodeHidden, forwardHidden, structure, type LlamaWeights } from './layers.js';
 
@@ -89,15 +90,7 @@ function checkSequence(seq: SequenceBatch, c: LlamaConfig): void {
       `at most max_position_embeddings + 1 = ${c.maxPositions + 1} columns`,
       `${S} columns`,
     );
-  if (tf.getBackend() === 'webgpu') return; // no synchronous read there
-  const ids = tokens.dataSync();
-  const bad = ids.findIndex((v) => !(v >= 0 && v < c.vocabSize));
-  if (bad >= 0)
-    throw new ValidationError(
-      'seq.tokens',
-      `token ids in [0, ${c.vocabSize})`,
-      `${ids[bad]} at flat index ${bad}`,
-    );
+  if (!idsCheckedOnBackend()) checkIdsOnHost('seq.tokens', tokens, c.vocabSize); // webgpu: in score()
 }
 
 /** Wraps named variables (linear weights [in, out]) as a policy; `frozen` = not trainable. */
@@ -173,7 +166,8 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
         const hidden = tf.slice(forwardHidden(w, c, input, att), [0, P - 1, 0], [B, T, d]) as tf.Tensor3D; // [B, T, d]
         const lp = tf.logSoftmax(head(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D)); // [B·T, V]
         const resp = tf.reshape(tf.slice(seq.tokens, [0, P], [B, T]), [B * T]); // [B·T]
-        const logp = tf.reshape(pickLastAxis(lp, resp), [B, T]) as tf.Tensor2D; // [B, T]
+        let logp = tf.reshape(pickLastAxis(lp, resp), [B, T]) as tf.Tensor2D; // [B, T]
+        if (idsCheckedOnBackend()) logp = poisonBadRows(logp, seq.tokens, c.vocabSize); // NaN rows = bad ids
         const r: { logp: tf.Tensor2D; hidden: tf.Tensor3D; entropy?: tf.Tensor2D } = { logp, hidden };
         if (request.entropy)
           r.entropy = tf.reshape(tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1)), [B, T]) as tf.Tensor2D; // [B, T]
