@@ -1,4 +1,3 @@
-/* eslint-disable no-console -- a benchmark prints its JSON lines */
 /**
  * Sampling benchmark with the KV cache: 64 prompts × 8 samples × 64 new tokens (no stop token, so
  * every row generates all 64), temperature 1, on the train-step bench's model (vocab 32, d 128,
@@ -9,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, selectBackend, type BackendName } from '@grpo-lab/core';
-import { transformer } from '../src/index.js';
+import { transformer } from '@grpo-lab/model';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,5 @@
 """PyTorch CPU anchor for bench/sample.ts: the same tiny decoder transformer as
-../../../shared/bench/torch_step_bench.py (vocab 32, d 128, 2 layers, 4 heads; pre-LN, GELU-tanh MLP,
+../shared/bench/torch_step_bench.py (vocab 32, d 128, 2 layers, 4 heads; pre-LN, GELU-tanh MLP,
 learned positions) sampling 64 prompts x 8 samples x 64 new tokens with a KV cache (prefill the
 prompt block once, then one token per step for all rows), temperature 1, multinomial draw.
 Prints one JSON line: generated tokens/s (wall clock and process CPU time).

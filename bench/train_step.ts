@@ -1,29 +1,34 @@
-/* eslint-disable no-console -- a benchmark prints its JSON lines */
 /**
- * Training-step benchmark, the same model and step as ../../shared/bench/torch_step_bench.py:
+ * Training-step benchmark, the same model and step as ../shared/bench/torch_step_bench.py:
  * vocab 32, d 128, 2 layers, 4 heads, seq 64, batch 32, pre-LN, GELU-tanh MLP, learned positions,
  * clipped surrogate on the taken tokens, Adam (lr 3e-4), global-norm clip 1.0.
  * Prints one JSON line per backend (tokens/s), and with --profile the per-kernel time of one step.
+ * The optimizer is the trainer's (`adam` of @grpo-lab/trainer: Adam as torch.optim.Adam, global-norm
+ * clip before the update, as `clip_grad_norm_`); `--optimizer tfjs` uses tf.train.adam instead.
+ * `--vocab`, `--seq` and `--batch` change the shape (the NTHR bench times a V = 32,000 step this way).
  * The machine may be shared: besides wall-clock figures each line gives `cpu_*` figures from the
  * process CPU time (robust to other processes; all threads counted), and the profile keeps, for
  * each kernel call, the minimum over 3 profiled steps (a call preempted in one step is not charged).
  * Usage: npx tsx --conditions=@grpo-lab/source bench/train_step.ts [--backends wasm,cpu] [--steps 5]
- *        [--cpu-steps 1] [--threads N (wasm)] [--profile]
+ *        [--cpu-steps 1] [--threads N (wasm)] [--profile] [--optimizer trainer|tfjs]
+ *        [--vocab 32] [--seq 64] [--batch 32]
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, selectBackend, type BackendName } from '@grpo-lab/core';
-import { transformer } from '../src/index.js';
+import { transformer } from '@grpo-lab/model';
+import { adam } from '@grpo-lab/trainer';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : def;
 };
-const V = 32,
-  D = 128,
+const V = Number(arg('vocab', '32'));
+const D = 128,
   L = 2,
-  H = 4,
-  T = 64;
-const B = Number(arg('batch', '32')); // a smaller batch only for quick kernel counts
+  H = 4;
+const T = Number(arg('seq', '64'));
+const B = Number(arg('batch', '32'));
+const OPT = arg('optimizer', 'trainer');
 
 async function bench(backend: BackendName, steps: number, profile: boolean): Promise<void> {
   if (backend === 'wasm' && process.argv.includes('--threads')) {
@@ -46,8 +51,20 @@ async function bench(backend: BackendName, steps: number, profile: boolean): Pro
     [B, 1],
   );
   const old = tf.fill([B, T], -Math.log(V)) as tf.Tensor2D;
-  const opt = tf.train.adam(3e-4);
   const vars = m.trainableVariables();
+  const tfOpt = OPT === 'tfjs' ? tf.train.adam(3e-4) : undefined;
+  const names = Object.keys(m.namedWeights());
+  const ours = tfOpt
+    ? undefined
+    : adam(vars, names, {
+        name: 'adam',
+        lr: 3e-4,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0,
+        maxGradNorm: 1,
+      });
 
   const step = async () => {
     const { value, grads } = tf.variableGrads(() => {
@@ -56,12 +73,20 @@ async function bench(backend: BackendName, steps: number, profile: boolean): Pro
       const surr = tf.minimum(tf.mul(r, adv), tf.mul(tf.clipByValue(r, 0.8, 1.2), adv));
       return tf.neg(tf.mean(surr)) as tf.Scalar;
     }, vars);
-    tf.tidy(() => {
-      const gs = Object.values(grads);
-      const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))); // global norm
-      const scale = tf.minimum(tf.div(1, tf.add(norm, 1e-6)), 1);
-      opt.applyGradients(Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)])));
-    });
+    if (ours)
+      await ours.apply(
+        vars.map((v) => grads[v.name]!),
+        3e-4,
+      );
+    else
+      tf.tidy(() => {
+        const gs = Object.values(grads);
+        const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))); // global norm
+        const scale = tf.minimum(tf.div(1, tf.add(norm, 1e-6)), 1);
+        tfOpt!.applyGradients(
+          Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)])),
+        );
+      });
     tf.dispose(Object.values(grads));
     await value.data(); // sync point
     value.dispose();
@@ -79,6 +104,8 @@ async function bench(backend: BackendName, steps: number, profile: boolean): Pro
     JSON.stringify({
       impl: `tfjs-${backend}`,
       tfjs: tf.version.tfjs,
+      optimizer: OPT,
+      shape: { vocab: V, d: D, layers: L, heads: H, seq: T, batch: B },
       threads,
       steps,
       train_step_ms: +ms.toFixed(2),
@@ -112,7 +139,8 @@ async function bench(backend: BackendName, steps: number, profile: boolean): Pro
       }),
     );
   }
-  opt.dispose();
+  tfOpt?.dispose();
+  ours?.dispose();
   tf.dispose([seq.tokens, seq.attention, adv, old]);
   m.dispose();
 }

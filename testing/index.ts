@@ -66,3 +66,28 @@ export function expectCloseTo(
 export async function read(t: tf.Tensor): Promise<number[]> {
   return Array.from(await t.data());
 }
+
+export type Matrix = (number | null)[][];
+
+/** A golden [B, T] matrix as a float32 tensor (`null` = a masked position, read as 0). */
+export const t2 = (m: Matrix): tf.Tensor2D =>
+  tf.tensor2d(
+    m.map((r) => r.map((x) => x ?? 0)),
+    undefined,
+    'float32',
+  );
+
+/** A verl.json case's inputs as tensors (advantages = verl GRPO, as the golden policy loss uses). */
+export function verlCase(c: any) {
+  const i = c.inputs;
+  return {
+    logp: t2(i.log_prob),
+    oldLogp: t2(i.old_log_prob),
+    refLogp: t2(i.ref_log_prob),
+    mask: t2(i.response_mask),
+    advantages: t2(c.outputs.advantages.grpo),
+    dispose() {
+      tf.dispose([this.logp, this.oldLogp, this.refLogp, this.mask, this.advantages]);
+    },
+  };
+}

@@ -1,30 +1,8 @@
-/** Test-only helpers: golden cases as tensors, JS reference loops, random batches. */
-import * as tf from '@tensorflow/tfjs';
+/** Test-only helpers: NGRPO golden cases as tensors, random batches (golden loading, t2 and verlCase: testing/). */
 import { createRng } from '@grpo-lab/core';
+import { t2 } from '../../../testing/index.js';
 
-export type Matrix = (number | null)[][];
-
-export const t2 = (m: Matrix) =>
-  tf.tensor2d(
-    m.map((r) => r.map((x) => x ?? 0)),
-    undefined,
-    'float32',
-  );
-
-/** The verl.json inputs as tensors (advantages = verl GRPO, as the golden policy loss uses). */
-export function verlCase(c: any) {
-  const i = c.inputs;
-  return {
-    logp: t2(i.log_prob),
-    oldLogp: t2(i.old_log_prob),
-    refLogp: t2(i.ref_log_prob),
-    mask: t2(i.response_mask),
-    advantages: t2(c.outputs.advantages.grpo),
-    dispose() {
-      tf.dispose([this.logp, this.oldLogp, this.refLogp, this.mask, this.advantages]);
-    },
-  };
-}
+export { t2, verlCase } from '../../../testing/index.js';
 
 /** The ngrpo.json loss-case inputs; advantages = the golden per-row NGRPO values × mask. */
 export function ngrpoCase(c: any) {

@@ -46,7 +46,7 @@ describe.each(TEST_BACKENDS)('golden objectives on %s', (backend) => {
           expectCloseTo(await read(grad), g.grad_wrt_log_prob, 1e-5, `${c.inputs.name} ${mode} grad`);
         tf.dispose([value, grad]);
       }
-      tf.dispose(Object.values(x));
+      x.dispose();
     }
   });
 

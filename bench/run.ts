@@ -1,0 +1,231 @@
+/**
+ * `npm run bench`: every benchmark figure of the repository in one run, side by side with the
+ * PyTorch anchors. Each script runs as a child process (one at a time, so they do not compete for
+ * the CPU); their JSON lines are re-printed on stdout with a `bench` field naming the figure, and
+ * a `ratio` line follows each tfjs/PyTorch pair.
+ *
+ *   npx tsx --conditions=@grpo-lab/source bench/run.ts [--quick] [--only <name>[,<name>…]] [--all]
+ *
+ * Figures (names for --only):
+ *   train_step    bench/train_step.ts on wasm (and cpu on a small batch), ../shared/bench/torch_step_bench.py
+ *   sample        bench/sample.ts (64 prompts × 8 samples × 64 new tokens, KV cache), bench/torch_sampler_bench.py
+ *   nthr          bench/nthr.ts (64 × 8 × 256, d 128, V 32,000) and its share of a V = 32,000 training step
+ *   plugin_math   bench/plugin_math.ts (B 256 × T 1024), which runs bench/plugin_math_torch.py itself
+ *   qwen_forward  bench/qwen_forward.ts, a 0.5B-shaped forward pass (only with --all or --only)
+ * `--quick` takes fewer steps and repeats (noisier). The PyTorch anchors run with /usr/bin/python3
+ * (Debian python3-torch); when it, torch or ../shared/bench/ is missing, a JSON line says so.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type Line = Record<string, unknown>;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const argv = process.argv.slice(2);
+const has = (f: string) => argv.includes(`--${f}`);
+const opt = (f: string) => {
+  const i = argv.indexOf(`--${f}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = has('quick');
+const only = opt('only')?.split(',');
+const ALL = ['train_step', 'sample', 'nthr', 'plugin_math', 'qwen_forward'] as const;
+const DEFAULT = ['train_step', 'sample', 'nthr', 'plugin_math'];
+const wanted = (name: string) => (only ? only.includes(name) : has('all') || DEFAULT.includes(name));
+const unknown = only?.filter((n) => !(ALL as readonly string[]).includes(n));
+if (unknown?.length) {
+  console.error(`bench/run.ts: unknown figure(s) ${unknown.join(', ')}; known: ${ALL.join(', ')}`);
+  process.exit(2);
+}
+
+const PY = process.env.GRPO_LAB_PYTHON ?? '/usr/bin/python3';
+const torchStep = resolve(root, '..', 'shared', 'bench', 'torch_step_bench.py');
+
+const emit = (l: Line) => console.log(JSON.stringify(l));
+
+/** Why the PyTorch anchors cannot run, or undefined when they can. */
+const torchMissing = (() => {
+  let why: string | undefined;
+  return () => {
+    if (why !== undefined) return why || undefined;
+    const r = spawnSync(PY, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    why =
+      r.status === 0
+        ? ''
+        : `${PY} with torch not available (${(r.stderr || String(r.error)).trim().split('\n').at(-1)})`;
+    return why || undefined;
+  };
+})();
+
+/** Runs one child, echoes its JSON lines (tagged with `bench`), returns them. Other stdout goes to stderr. */
+function run(bench: string, cmd: string, args: string[]): Promise<Line[]> {
+  return new Promise((done) => {
+    const out: Line[] = [];
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    const take = (s: string) => {
+      const t = s.trim();
+      if (!t) return;
+      try {
+        const l = { bench, ...(JSON.parse(t) as Line) };
+        out.push(l);
+        emit(l);
+      } catch {
+        process.stderr.write(s + '\n');
+      }
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        take(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+    child.on('error', (e) => {
+      emit({ bench, skipped: true, why: `${cmd}: ${e.message}` });
+      done(out);
+    });
+    child.on('close', (code) => {
+      take(buf);
+      if (code !== 0) emit({ bench, error: true, why: `${[cmd, ...args].join(' ')} exited with ${code}` });
+      done(out);
+    });
+  });
+}
+
+const tsx = (script: string, ...args: string[]) =>
+  run(script.replace(/^bench\/|\.ts$/g, ''), process.execPath, [
+    '--import',
+    'tsx',
+    '--conditions=@grpo-lab/source',
+    script,
+    ...args,
+  ]);
+
+/** A PyTorch anchor, or a line saying why it was skipped. */
+async function python(bench: string, script: string, args: string[]): Promise<Line[]> {
+  if (!existsSync(script)) {
+    emit({ bench, impl: 'pytorch-cpu', skipped: true, why: `${script.replace(root, '.')} not found` });
+    return [];
+  }
+  const why = torchMissing();
+  if (why) {
+    emit({ bench, impl: 'pytorch-cpu', skipped: true, why });
+    return [];
+  }
+  return run(bench, PY, [script, ...args]);
+}
+
+const num = (l: Line | undefined, k: string) => (typeof l?.[k] === 'number' ? (l[k] as number) : undefined);
+const ratio = (a?: number, b?: number) => (a && b ? +(a / b).toFixed(3) : null);
+
+async function trainStep(): Promise<void> {
+  const steps = quick ? '2' : '5';
+  const wasm = await tsx('bench/train_step.ts', '--backends', 'wasm', '--steps', steps);
+  // cpu is ~100× slower than wasm: one step of a 4-row batch (not comparable in size; shown for scale).
+  if (!quick) await tsx('bench/train_step.ts', '--backends', 'cpu', '--batch', '4', '--cpu-steps', '1');
+  const torch = await python('train_step', torchStep, [quick ? '5' : '20']);
+  const w = wasm.find((l) => l.impl === 'tfjs-wasm' && 'train_tokens_per_s' in l);
+  const t = torch.find((l) => 'train_tokens_per_s' in l);
+  if (w && t)
+    emit({
+      bench: 'train_step',
+      figure: 'ratio',
+      what: 'tfjs-wasm / PyTorch training-step tokens/s (≥ 1 means tfjs is not slower; goal ≥ 1)',
+      wall: ratio(num(w, 'train_tokens_per_s'), num(t, 'train_tokens_per_s')),
+      cpu_time_tfjs_vs_torch_wall: ratio(num(w, 'cpu_tokens_per_s'), num(t, 'train_tokens_per_s')),
+    });
+}
+
+async function sample(): Promise<void> {
+  const a = quick ? ['--prompts', '16'] : [];
+  const wasm = await tsx('bench/sample.ts', '--backends', 'wasm', ...a);
+  const torch = await python('sample', join(here, 'torch_sampler_bench.py'), quick ? ['16'] : []);
+  const w = wasm.find((l) => 'sample_tokens_per_s' in l);
+  const t = torch.find((l) => 'sample_tokens_per_s' in l);
+  if (w && t)
+    emit({
+      bench: 'sample',
+      figure: 'ratio',
+      what: 'tfjs-wasm / PyTorch KV-cache sampling tokens/s (≥ 1 means tfjs is not slower)',
+      wall: ratio(num(w, 'sample_tokens_per_s'), num(t, 'sample_tokens_per_s')),
+      cpu: ratio(num(w, 'cpu_sample_tokens_per_s'), num(t, 'cpu_sample_tokens_per_s')),
+    });
+}
+
+async function nthr(): Promise<void> {
+  // The step NTHR is compared with: one policy training step (forward, backward, Adam) of the
+  // benchmark model widened to V = 32,000 at T = 256, measured on 8 rows and scaled linearly to
+  // the 512 rows of the NTHR batch.
+  const rows = 8;
+  const step = await tsx(
+    'bench/train_step.ts',
+    '--backends',
+    'wasm',
+    '--vocab',
+    '32000',
+    '--seq',
+    '256',
+    '--batch',
+    String(rows),
+    '--steps',
+    quick ? '1' : '2',
+    '--warmup',
+    '1',
+  );
+  const s = step.find((l) => 'cpu_step_ms' in l);
+  const stepMs = s ? (num(s, 'cpu_step_ms')! * 512) / rows : undefined;
+  if (stepMs)
+    emit({
+      bench: 'nthr',
+      figure: 'train_step_v32000',
+      what: `policy step (forward + backward + Adam; no rollout, no old/ref forward) of the d 128, 2-layer, 4-head model with V = 32,000, T = 256: CPU ms on ${rows} rows × 512/${rows}`,
+      step_cpu_ms_512_rows: Math.round(stepMs),
+    });
+  await tsx(
+    'bench/nthr.ts',
+    ...(quick ? ['--groups', '16'] : []),
+    ...(stepMs ? ['--step-ms', String(Math.round((stepMs * (quick ? 16 : 64)) / 64))] : []),
+  );
+}
+
+async function pluginMath(): Promise<void> {
+  const why = torchMissing();
+  await tsx(
+    'bench/plugin_math.ts',
+    '--backends',
+    'wasm',
+    '--reps',
+    quick ? '3' : '10',
+    ...(why ? ['--no-torch'] : []),
+  );
+  if (why) emit({ bench: 'plugin_math', impl: 'pytorch-cpu', skipped: true, why });
+}
+
+async function qwenForward(): Promise<void> {
+  const script = ['bench/qwen_forward.ts', 'packages/model/bench/qwen_forward.ts'].find((p) =>
+    existsSync(join(root, p)),
+  );
+  if (!script) return emit({ bench: 'qwen_forward', skipped: true, why: 'qwen_forward.ts not found' });
+  await run('qwen_forward', process.execPath, [
+    '--import',
+    'tsx',
+    '--conditions=@grpo-lab/source',
+    script,
+    '--backend',
+    'wasm',
+  ]);
+}
+
+const figures: Record<(typeof ALL)[number], () => Promise<void>> = {
+  train_step: trainStep,
+  sample,
+  nthr,
+  plugin_math: pluginMath,
+  qwen_forward: qwenForward,
+};
+for (const name of ALL) if (wanted(name)) await figures[name]();
