@@ -1,5 +1,5 @@
 /**
- * Logits of the tfjs Llama/Qwen2 decoder against packages/model/bench/qwen2_reference.py, an independent float64
+ * Logits of the tfjs Llama/Qwen2 decoder against bench/qwen2_reference.py, an independent float64
  * implementation of the published architecture (PyTorch, or the same algorithm in pure Python when
  * torch is not installed), on tiny random model directories: to 1e-4.
  */
@@ -15,7 +15,7 @@ import { loadPretrained, type LlamaConfig } from '../src/llama/index.js';
 import { writeTinyLlamaDir } from './fixtures/tiny-llama.js';
 
 const PY = '/usr/bin/python3';
-const SCRIPT = join(repoRoot, 'packages', 'model', 'bench', 'qwen2_reference.py');
+const SCRIPT = join(repoRoot, 'bench', 'qwen2_reference.py');
 const hasPython = existsSync(PY);
 const hasTorch = hasPython && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 if (!hasTorch)

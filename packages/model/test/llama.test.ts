@@ -197,6 +197,33 @@ describe.each(TEST_BACKENDS)('llama policy on %s', (backend) => {
     model.dispose();
   });
 
+  it('the cached [d, V] copy of a tied head follows an assignment to the embedding (an optimizer step)', async () => {
+    await useBackend(backend);
+    const model = llama({ ...TINY, tieEmbeddings: true }, { seed: 5 });
+    const prompt = [5, 9, 11];
+    const check = async () => {
+      const [g] = await model.generate({
+        prompts: [prompt],
+        numSamples: 1,
+        maxNewTokens: 1,
+        temperature: 0,
+        seed: 0,
+      });
+      const z = model.logits(tf.tensor2d([prompt], [1, 3], 'int32'), tf.ones([1, 3]) as tf.Tensor2D); // gradient path: E itself
+      const row = (await z.array())[0]![2]!;
+      z.dispose();
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+      expectCloseTo(g!.logp[0]!, row[g!.tokens[0]!]! - lse, 1e-4, 'cached-head logp');
+      return g!.logp[0]!;
+    };
+    const first = await check();
+    const E = model.namedWeights()['model.embed_tokens.weight']!;
+    E.assign(tf.tidy(() => tf.mul(tf.reverse(E, 0), 3)));
+    expect(await check()).not.toBeCloseTo(first, 3);
+    model.dispose();
+  });
+
   it('KV-cache decoding gives the logits of a full forward pass (1e-4), greedy = argmax, seeded sampling reproducible', async () => {
     await useBackend(backend);
     const model = llama({ ...TINY, tieEmbeddings: true }, { seed: 5 });

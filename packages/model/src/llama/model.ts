@@ -101,15 +101,29 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
   const alive = () => {
     if (disposed) throw new GrpoLabError('llama: this model has been disposed');
   };
-  /** h [R, d] → logits [R, V]; `headT` is a [d, V] copy of a tied embedding (generation). */
-  const head = (h: tf.Tensor2D, headT?: tf.Tensor2D) =>
+  /**
+   * A tied head held once as [d, V] (Eᵀ), for the paths that need no gradient through it (logits(),
+   * generation, a frozen model's score): multiplying by E [V, d] "transposed" repacks 136 M floats
+   * per call at the Qwen2.5-0.5B shape (seconds on wasm). Rebuilt when the embedding variable is
+   * assigned (an optimizer step gives it a new dataId); the HF layout of E itself is unchanged.
+   */
+  let tied: { id: object; t: tf.Tensor2D } | undefined;
+  const tiedHead = (): tf.Tensor2D => {
+    if (tied?.id !== w.embed.dataId) {
+      tied?.t.dispose();
+      tied = { id: w.embed.dataId, t: tf.keep(tf.tidy(() => tf.transpose(w.embed)) as tf.Tensor2D) };
+    }
+    return tied.t;
+  };
+  /** h [R, d] → logits [R, V]; `grad` = keep the gradient path to a tied embedding (training score). */
+  const head = (h: tf.Tensor2D, grad = false) =>
     (w.head
       ? tf.matMul(h, w.head)
-      : headT
-        ? tf.matMul(h, headT)
-        : matMulT(h, w.embed, false, true)) as tf.Tensor2D;
+      : grad
+        ? matMulT(h, w.embed, false, true)
+        : tf.matMul(h, tiedHead())) as tf.Tensor2D;
 
-  const incremental = (headT?: tf.Tensor2D): IncrementalModel => ({
+  const incremental: IncrementalModel = {
     vocabSize: c.vocabSize,
     maxContext: c.maxPositions,
     prefill: (tokens, attention) =>
@@ -118,14 +132,14 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
         const [B, S] = tokens.shape;
         const h = forwardHidden(w, c, tokens, attention, cache); // [B, S, d]
         const last = tf.reshape(tf.slice(h, [0, S - 1, 0], [B, 1, c.hiddenSize]), [B, c.hiddenSize]); // [B, d]
-        return { logits: head(last as tf.Tensor2D, headT), cache };
+        return { logits: head(last as tf.Tensor2D), cache }; // the head for the last position only
       }),
     step: (cache, tokens, positions, keyMask) =>
       tf.tidy(() => {
         const r = decodeHidden(w, c, cache, tokens, positions, keyMask);
-        return { logits: head(r.hidden, headT), cache: r.cache };
+        return { logits: head(r.hidden), cache: r.cache };
       }),
-  });
+  };
 
   const policy: LlamaPolicy = {
     config: c,
@@ -145,7 +159,7 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
         alive();
         const [B, S] = tokens.shape;
         const h = forwardHidden(w, c, tokens, attention); // [B, S, d]
-        return tf.reshape(head(tf.reshape(h, [B * S, c.hiddenSize]) as tf.Tensor2D), [
+        return tf.reshape(head(tf.reshape(h, [B * S, c.hiddenSize]) as tf.Tensor2D, !frozen), [
           B,
           S,
           c.vocabSize,
@@ -164,7 +178,7 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
         const input = tf.slice(seq.tokens, [0, 0], [B, S - 1]); // [B, S−1]
         const att = tf.slice(seq.attention, [0, 0], [B, S - 1]); // [B, S−1]
         const hidden = tf.slice(forwardHidden(w, c, input, att), [0, P - 1, 0], [B, T, d]) as tf.Tensor3D; // [B, T, d]
-        const lp = tf.logSoftmax(head(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D)); // [B·T, V]
+        const lp = tf.logSoftmax(head(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D, !frozen)); // [B·T, V]
         const resp = tf.reshape(tf.slice(seq.tokens, [0, P], [B, T]), [B * T]); // [B·T]
         let logp = tf.reshape(pickLastAxis(lp, resp), [B, T]) as tf.Tensor2D; // [B, T]
         if (idsCheckedOnBackend()) logp = poisonBadRows(logp, seq.tokens, c.vocabSize); // NaN rows = bad ids
@@ -176,7 +190,7 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
       let logits: LogitsSource | undefined;
       if (request.logits) {
         const h = tf.clone(out.hidden); // own handles: later weight updates do not change what it reads
-        const W = w.head ? tf.clone(w.head) : (tf.transpose(w.embed) as tf.Tensor2D); // [d, V]
+        const W = tf.clone(w.head ?? tiedHead()); // [d, V]
         const src = headLogits(h, W);
         logits = {
           vocabSize: src.vocabSize,
@@ -196,13 +210,7 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
 
     async generate(req: GenerateRequest): Promise<Generation[]> {
       alive();
-      // A tied head is transposed once per call, not once per decoding step.
-      const headT = w.head ? undefined : (tf.tidy(() => tf.transpose(w.embed)) as tf.Tensor2D);
-      try {
-        return await generateWithCache(incremental(headT), req);
-      } finally {
-        headT?.dispose();
-      }
+      return generateWithCache(incremental, req);
     },
 
     clone(): LlamaPolicy {
@@ -240,6 +248,8 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
       if (disposed) return;
       disposed = true;
       vars.forEach((v) => v.dispose());
+      tied?.t.dispose();
+      tied = undefined;
     },
   };
   return policy;

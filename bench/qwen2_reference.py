@@ -5,7 +5,7 @@ Reads a Hugging Face model directory (config.json + model.safetensors or shards 
 model.safetensors.index.json; F32 / F16 / BF16), parsed by hand (struct + json, no safetensors or
 transformers package), and writes the logits of given token sequences to JSON.
 
-    python3 packages/model/bench/qwen2_reference.py MODEL_DIR [MODEL_DIR ...] --input in.json --out out.json [--impl auto|torch|python]
+    python3 bench/qwen2_reference.py MODEL_DIR [MODEL_DIR ...] --input in.json --out out.json [--impl auto|torch|python]
 
 in.json: {"tokens": [[...], ...], "attention": [[1, ...], ...]} (left padding allowed).
 out.json: {"impl": "torch" | "python", "logits": {MODEL_DIR: [[[...V floats] per position] per row]}}.
