@@ -97,14 +97,10 @@ function run(bench: string, cmd: string, args: string[]): Promise<Line[]> {
   });
 }
 
+const tsxAs = (bench: string, script: string, ...args: string[]) =>
+  run(bench, process.execPath, ['--import', 'tsx', '--conditions=@grpo-lab/source', script, ...args]);
 const tsx = (script: string, ...args: string[]) =>
-  run(script.replace(/^bench\/|\.ts$/g, ''), process.execPath, [
-    '--import',
-    'tsx',
-    '--conditions=@grpo-lab/source',
-    script,
-    ...args,
-  ]);
+  tsxAs(script.replace(/^bench\/|\.ts$/g, ''), script, ...args);
 
 /** A PyTorch anchor, or a line saying why it was skipped. */
 async function python(bench: string, script: string, args: string[]): Promise<Line[]> {
@@ -162,7 +158,8 @@ async function nthr(): Promise<void> {
   // benchmark model widened to V = 32,000 at T = 256, measured on 8 rows and scaled linearly to
   // the 512 rows of the NTHR batch.
   const rows = 8;
-  const step = await tsx(
+  const step = await tsxAs(
+    'nthr',
     'bench/train_step.ts',
     '--backends',
     'wasm',
