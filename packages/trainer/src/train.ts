@@ -230,7 +230,8 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
   }
   if (aborted) await checkpoint();
   else {
-    if (cfg.eval.every > 0 && step % cfg.eval.every !== 0) lastEval = await runEval();
+    // the final eval (also after an SFT-only run with steps: 0)
+    if (cfg.eval.every > 0 && (step === 0 || step % cfg.eval.every !== 0)) lastEval = await runEval();
     if (cfg.checkpoint.every > 0 && step % cfg.checkpoint.every !== 0) await checkpoint();
   }
   const summary: RunSummary = {

@@ -95,6 +95,21 @@ describe('every plugin family swapped in', () => {
   });
 });
 
+describe('SFT only', () => {
+  it('steps: 0 with eval on still reports the greedy accuracy of the warm-started model', async () => {
+    policy.copyFrom(base);
+    const outDir = tmpDir('sft-only');
+    const s = await train(
+      { ...tiny, outDir, steps: 0, sft: { steps: 1, batchSize: 4 }, eval: { every: 1, size: 3 } },
+      { policy, task, tokenizer },
+    );
+    expect(s.step).toBe(0);
+    expect(s.eval?.accuracy).toBeGreaterThanOrEqual(0);
+    expect(readLines(outDir).filter((l) => l.type === 'eval')).toHaveLength(1);
+    policy.copyFrom(base);
+  });
+});
+
 describe('reward isolation', () => {
   it('a reward that throws, returns NaN or never settles scores 0, is counted, and the run goes on', async () => {
     let calls = 0;
