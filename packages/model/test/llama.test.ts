@@ -197,7 +197,7 @@ describe.each(TEST_BACKENDS)('llama policy on %s', (backend) => {
     model.dispose();
   });
 
-  it('the cached [d, V] copy of a tied head follows an assignment to the embedding (an optimizer step)', async () => {
+  it('the no-gradient tied head (generation) follows an assignment to the embedding (an optimizer step)', async () => {
     await useBackend(backend);
     const model = llama({ ...TINY, tieEmbeddings: true }, { seed: 5 });
     const prompt = [5, 9, 11];

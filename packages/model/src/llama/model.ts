@@ -102,26 +102,18 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
     if (disposed) throw new GrpoLabError('llama: this model has been disposed');
   };
   /**
-   * A tied head held once as [d, V] (Eᵀ), for the paths that need no gradient through it (logits(),
-   * generation, a frozen model's score): multiplying by E [V, d] "transposed" repacks 136 M floats
-   * per call at the Qwen2.5-0.5B shape (seconds on wasm). Rebuilt when the embedding variable is
-   * assigned (an optimizer step gives it a new dataId); the HF layout of E itself is unchanged.
+   * h [R, d] → logits [R, V]. `grad` = keep the gradient path to a tied embedding (training score).
+   * Otherwise a tied head is computed as (E·hᵀ)ᵀ: E [V, d] is the matMul's left operand, so neither
+   * a [d, V] copy nor XNNPACK's packed copy of the 151936×896 embedding is made (at the
+   * Qwen2.5-0.5B shape that second copy overflowed the 4 GiB wasm heap and XNNPACK skipped the
+   * product, leaving garbage); only hᵀ [d, R] is packed, and the [V, R] result transposed.
    */
-  let tied: { id: object; t: tf.Tensor2D } | undefined;
-  const tiedHead = (): tf.Tensor2D => {
-    if (tied?.id !== w.embed.dataId) {
-      tied?.t.dispose();
-      tied = { id: w.embed.dataId, t: tf.keep(tf.tidy(() => tf.transpose(w.embed)) as tf.Tensor2D) };
-    }
-    return tied.t;
-  };
-  /** h [R, d] → logits [R, V]; `grad` = keep the gradient path to a tied embedding (training score). */
   const head = (h: tf.Tensor2D, grad = false) =>
     (w.head
       ? tf.matMul(h, w.head)
       : grad
         ? matMulT(h, w.embed, false, true)
-        : tf.matMul(h, tiedHead())) as tf.Tensor2D;
+        : tf.transpose(tf.matMul(w.embed, tf.transpose(h)))) as tf.Tensor2D;
 
   const incremental: IncrementalModel = {
     vocabSize: c.vocabSize,
@@ -190,7 +182,7 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
       let logits: LogitsSource | undefined;
       if (request.logits) {
         const h = tf.clone(out.hidden); // own handles: later weight updates do not change what it reads
-        const W = tf.clone(w.head ?? tiedHead()); // [d, V]
+        const W = w.head ? tf.clone(w.head) : (tf.transpose(w.embed) as tf.Tensor2D); // [d, V]
         const src = headLogits(h, W);
         logits = {
           vocabSize: src.vocabSize,
@@ -248,8 +240,6 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
       if (disposed) return;
       disposed = true;
       vars.forEach((v) => v.dispose());
-      tied?.t.dispose();
-      tied = undefined;
     },
   };
   return policy;
