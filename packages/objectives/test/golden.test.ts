@@ -71,7 +71,7 @@ describe.each(TEST_BACKENDS)('golden objectives on %s', (backend) => {
         );
         tf.dispose([per, mean, grad]);
       }
-      tf.dispose(Object.values(x));
+      x.dispose();
     }
   });
 
@@ -95,7 +95,8 @@ describe.each(TEST_BACKENDS)('golden objectives on %s', (backend) => {
         expectCloseTo(await read(v), c.outputs.trl_reimpl.loss[name], 1e-5, `${c.inputs.name} trl ${name}`);
         v.dispose();
       }
-      tf.dispose([loss, ...Object.values(x)]);
+      loss.dispose();
+      x.dispose();
     }
   });
 });
