@@ -10,21 +10,10 @@
  * webgpu it also prints the adapter: "llvmpipe" is Mesa's lavapipe, a CPU Vulkan rasteriser — its
  * figures say that the path runs, not what a GPU does. A backend that cannot load prints an error line.
  */
-import { spawnSync } from 'node:child_process';
+import { relaunchWithSourceCondition } from './relaunch.js';
 import * as tf from '@tensorflow/tfjs';
 
-// Workspace packages resolve to their TypeScript sources through the `@grpo-lab/source` condition.
-if (process.env.GRPO_LAB_BENCH_CHILD !== '1') {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      GRPO_LAB_BENCH_CHILD: '1',
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@grpo-lab/source`.trim(),
-    },
-  });
-  process.exit(r.status ?? 1);
-}
+relaunchWithSourceCondition();
 
 const { selectBackend } = await import('@grpo-lab/core');
 const { transformer } = await import('@grpo-lab/model');

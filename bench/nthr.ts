@@ -16,21 +16,11 @@
  *  - `lm_head_bound`: 4 × the measured LM-head forward (old-policy forward, policy forward, and a
  *    backward of about twice a forward), a lower bound on any V = 32,000 step at this batch.
  */
-import { spawnSync } from 'node:child_process';
+import { relaunchWithSourceCondition } from './relaunch.js';
 import * as tf from '@tensorflow/tfjs';
 import type { LogitsSource } from '@grpo-lab/core';
 
-if (process.env.GRPO_LAB_BENCH_CHILD !== '1') {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      GRPO_LAB_BENCH_CHILD: '1',
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@grpo-lab/source`.trim(),
-    },
-  });
-  process.exit(r.status ?? 1);
-}
+relaunchWithSourceCondition();
 
 const arg = (name: string, dflt: number | string): string => {
   const i = process.argv.indexOf(`--${name}`);

@@ -12,25 +12,14 @@
  * the loss values printed by both must agree.
  */
 import { spawnSync } from 'node:child_process';
+import { relaunchWithSourceCondition } from './relaunch.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-// Workspace packages resolve to their TypeScript sources through the `@grpo-lab/source` export
-// condition; relaunch once with it so that `npx tsx bench/plugin_math.ts` needs no build.
-if (process.env.GRPO_LAB_BENCH_CHILD !== '1') {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      GRPO_LAB_BENCH_CHILD: '1',
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=@grpo-lab/source`.trim(),
-    },
-  });
-  process.exit(r.status ?? 1);
-}
+relaunchWithSourceCondition();
 
 const B = 256;
 const T = 1024;
