@@ -40,6 +40,8 @@ export interface LlamaPolicy extends GenerativePolicy {
   hfWeights(): Record<string, tf.Tensor>;
   /** Logits of every position: tokens int32 [B, S], attention float32 [B, S] → [B, S, V]. */
   logits(tokens: tf.Tensor2D, attention: tf.Tensor2D): tf.Tensor3D;
+  /** prefill / one-token step with the KV cache, as the sampler drives them (for custom decoding loops). */
+  readonly incremental: IncrementalModel;
   clone(): LlamaPolicy;
 }
 
@@ -135,6 +137,7 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
 
   const policy: LlamaPolicy = {
     config: c,
+    incremental,
     frozen,
     vocabSize: c.vocabSize,
     hiddenSize: c.hiddenSize,
