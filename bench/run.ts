@@ -11,6 +11,7 @@
  *   sample        bench/sample.ts (64 prompts × 8 samples × 64 new tokens, KV cache), bench/torch_sampler_bench.py
  *   nthr          bench/nthr.ts (64 × 8 × 256, d 128, V 32,000) and its share of a V = 32,000 training step
  *   plugin_math   bench/plugin_math.ts (B 256 × T 1024), which runs bench/plugin_math_torch.py itself
+ *   matmul_ceiling bench/matmul_ceiling.ts: GMAC/s of the step's matMul shapes, tfjs-wasm vs PyTorch
  *   qwen_forward  bench/qwen_forward.ts, a 0.5B-shaped forward pass (only with --all or --only)
  * `--quick` takes fewer steps and repeats (noisier). The PyTorch anchors run with /usr/bin/python3
  * (Debian python3-torch); when it, torch or ../shared/bench/ is missing, a JSON line says so.
@@ -38,8 +39,8 @@ const opt = (f: string) => {
 };
 const quick = has('quick');
 const only = opt('only')?.split(',');
-const ALL = ['train_step', 'sample', 'nthr', 'plugin_math', 'qwen_forward'] as const;
-const DEFAULT = ['train_step', 'sample', 'nthr', 'plugin_math'];
+const ALL = ['train_step', 'sample', 'nthr', 'plugin_math', 'matmul_ceiling', 'qwen_forward'] as const;
+const DEFAULT = ['train_step', 'sample', 'nthr', 'plugin_math', 'matmul_ceiling'];
 const wanted = (name: string) => (only ? only.includes(name) : has('all') || DEFAULT.includes(name));
 const unknown = only?.filter((n) => !(ALL as readonly string[]).includes(n));
 if (unknown?.length) {
@@ -227,6 +228,7 @@ const figures: Record<(typeof ALL)[number], () => Promise<void>> = {
   sample,
   nthr,
   plugin_math: pluginMath,
+  matmul_ceiling: () => tsx('bench/matmul_ceiling.ts', '--reps', quick ? '5' : '20').then(() => {}),
   qwen_forward: qwenForward,
 };
 machineNoise('before');
