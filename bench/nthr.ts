@@ -3,9 +3,9 @@
  * tokens, hidden size d = 128, vocabulary V = 32,000, on wasm, and its share of one policy training
  * step (forward, backward, Adam) of the benchmark model widened to V = 32,000 at T = 256.
  *
- *   npx tsx bench/nthr.ts [--groups 64] [--size 8] [--T 256] [--d 128] [--V 32000] [--reps 3]
- *                         [--backend wasm] [--pos 3] [--inputs correlated|random] [--copy 0.4]
- *                         [--lse-rows 8] [--step-rows 4] [--step-ms <ms of one step for the batch>]
+ *   npx tsx bench/nthr.ts [--groups 64] [--size 8] [--T 256] [--d 128] [--V 32000] [--pos 3]
+ *                         [--reps 3] [--profile-reps 3] [--backend wasm] [--inputs correlated|random]
+ *                         [--copy 0.4] [--lse-rows 8] [--step-rows 4] [--step-ms <ms of one step>]
  *
  * Inputs. Logits come from an LM head W ~ N(0, 1/d) [d, V] through a LogitsSource like core's
  * `headLogits`: only the V* columns are ever multiplied and no [B, T, V] tensor exists.
@@ -17,7 +17,7 @@
  *    copies the base token at its position with probability `--copy`, else is a fresh uniform id.
  *    The hidden state predicts its token: h_t = α_t·W[:, y_t] + ξ (α_t ~ U(8, 14), ξ ~ N(0, 4/d)),
  *    so π(y_t) ranges from unsure to confident, tokens with the same id have similar h and g, and
- *    NTHR selects a plausible fraction (≈ 15 % at copy 0.4). |V*| is close to the random case's.
+ *    NTHR selects a plausible fraction (10–13 % at copy 0.4). |V*| is close to the random case's.
  * The full-vocabulary lse (which the old-policy forward pass computes for oldLogp anyway, not part of
  * NTHR) is computed exactly on the first `--lse-rows` rows (timed, scaled to B: `lm_head_lse`) and
  * estimated on the others as log(e^{z_y} + (V − 1)·e^{|h|²/2d}), the expectation of the other
@@ -25,9 +25,15 @@
  * estimate on the exact rows is printed (≈ 0.01).
  *
  * Timing. The machine's CPU is intermittently taken away by the host (a fixed 51 ms JS loop sometimes
- * takes 250–650 ms), so every figure of record is the MINIMUM over repeats, wall-clock and process
- * CPU time alike; medians and all repeats are printed beside it. NTHR and the step are repeated
- * interleaved (NTHR, step, NTHR, step, …) after one warm-up call of each, so both see the same machine.
+ * takes 250–650 ms) and shared with other jobs, so every figure is a MINIMUM over repeats, and NTHR
+ * and the step are repeated interleaved (NTHR, step, NTHR, step, …) after one warm-up call of each,
+ * so both see the same machine. Three views, each as a share of the step:
+ *  - `ms` / `step_ms`: the fastest whole call (wall clock), over `--reps` repeats;
+ *  - `cpu_ms` / `step_cpu_ms`: the smallest process CPU time (it inflates under load too);
+ *  - `kernel_ms` / `step_kernel_ms`: tf.profile over `--profile-reps` more repeats, each kernel
+ *    call charged its minimum over them, summed. A whole call of many seconds is rarely spared by
+ *    the interruptions; single kernel calls often are, so this is the closest to a quiet machine
+ *    (it leaves out host-side JS between kernels, small for both).
  * The step (bench/train_step.ts's model and step: 2 layers, 4 heads, clipped surrogate, the trainer's
  * Adam) is measured on `--step-rows` rows × T and scaled linearly to B rows (the 32,000-wide LM head
  * and its softmax dominate it, both linear in rows); it excludes rollout and the old/reference
@@ -51,6 +57,7 @@ const T = +arg('T', 256);
 const d = +arg('d', 128);
 const V = +arg('V', 32000);
 const REPS = Math.max(1, +arg('reps', 3));
+const PROFILE_REPS = Math.max(0, +arg('profile-reps', 3));
 const POS = +arg('pos', 3);
 const INPUTS = arg('inputs', 'correlated');
 const COPY = +arg('copy', 0.4);
@@ -65,6 +72,24 @@ const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 /** Size of the wasm backend's heap (it only grows: its peak so far). */
 const wasmHeapBytes = (): number =>
   (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0;
+
+/**
+ * Per-kernel minima, summed: every kernel call's time (tf.profile) is taken as its minimum over the
+ * profiled repeats, so a call preempted in one repeat is charged its undisturbed time from another.
+ */
+const profiled: Record<string, { name: string; ms: number }[][]> = {};
+async function profile(key: string, f: () => Promise<void>): Promise<void> {
+  const info = await tf.profile(async () => {
+    await f();
+    return [];
+  });
+  (profiled[key] ??= []).push(info.kernels.map((k) => ({ name: k.name, ms: Number(k.kernelTimeMs) })));
+}
+function kernelMinSum(key: string): number | undefined {
+  const runs = profiled[key];
+  if (!runs?.length || runs.some((r) => r.length !== runs[0]!.length)) return undefined;
+  return runs[0]!.reduce((a, _, i) => a + Math.min(...runs.map((r) => r[i]!.ms)), 0);
+}
 
 /** Wall and process-CPU ms of one awaited call. */
 async function timed(f: () => Promise<void>): Promise<[number, number]> {
@@ -248,7 +273,13 @@ async function main(): Promise<void> {
     nthrT.push(await timed(runNthr));
     if (step) stepT.push(await timed(() => step.run()));
   }
+  for (let r = 0; r < PROFILE_REPS; r++) {
+    await profile('nthr', runNthr);
+    if (step) await profile('step', () => step.run());
+  }
   step?.dispose();
+  const nKernel = kernelMinSum('nthr');
+  const sKernel = kernelMinSum('step');
 
   const meanK = Math.round(
     Array.from({ length: NG }, (_, g) => {
@@ -269,10 +300,11 @@ async function main(): Promise<void> {
       ms_median: r1(median(nWall)),
       ms_all: nWall.map(r1),
       cpu_ms_all: nCpu.map(r1),
+      ...(nKernel !== undefined ? { kernel_ms: r1(nKernel) } : {}),
       selected_frac: metrics.selected_frac,
       mean_tau: metrics.mean_tau,
       score_median: metrics.score_median,
-      note: `min over ${REPS} repeats after one warm-up (ms: wall, cpu_ms: process CPU time)`,
+      note: `min over ${REPS} repeats after one warm-up (ms: wall, cpu_ms: process CPU time); kernel_ms: sum over kernel calls of each call's min over ${PROFILE_REPS} profiled repeats`,
     }),
   );
 
@@ -293,6 +325,13 @@ async function main(): Promise<void> {
       nthr_ms: r1(min(nWall)),
       share_pct: +((100 * min(nWall)) / (stepMs + min(nWall))).toFixed(2),
       share_cpu_pct: +((100 * min(nCpu)) / (stepCpu + min(nCpu))).toFixed(2),
+      ...(nKernel !== undefined && sKernel !== undefined
+        ? {
+            step_kernel_ms: Math.round(sKernel * scale),
+            nthr_kernel_ms: r1(nKernel),
+            share_kernel_pct: +((100 * nKernel) / (sKernel * scale + nKernel)).toFixed(2),
+          }
+        : {}),
       goal_pct: 2,
       paper_pct: 4.2,
       ...(backend === 'wasm' ? { wasm_heap_mb: Math.round(wasmHeapBytes() / 2 ** 20) } : {}),
