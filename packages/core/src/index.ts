@@ -13,3 +13,4 @@ export * from './metrics.js';
 export * from './policy.js';
 export * from './task.js';
 export * from './gradient.js';
+export * from './host.js';

@@ -57,11 +57,46 @@ export interface PolicyLossInput {
   readonly mask: tf.Tensor2D; // [B, T]
 }
 
+/**
+ * Host (CPU) form of a per-token policy loss, for fused kernels on backends whose tensors live in
+ * host memory (cpu, wasm): plain loops over a row's numbers, no tensors. Optional: a loss without it
+ * (or one whose value at a token depends on other tokens, as GSPO's) is composed on tensors.
+ * It must agree with `perToken` to float32 round-off: value, autodiff gradient wrt logp, metrics.
+ */
+export interface PolicyLossHost {
+  /**
+   * The metrics that are means over valid tokens: metric j = Σ m·c_j / max(Σ m, 1), with the
+   * per-token contributions c_j summed by `row`; reported as scalars, as the tensor path does.
+   */
+  readonly tokenMetrics: readonly string[];
+  /** Metrics with a fixed value, reported as these numbers (as the tensor path does). */
+  readonly fixedMetrics: Readonly<Record<string, number>>;
+  /**
+   * One row's tokens k, start ≤ k < end, with mask[k] ≠ 0 (the others are not read), of flat
+   * row-major [B, T] arrays (read-only): returns the row's S = Σ_k m_k·l_k; adds
+   * ∂S/∂logp_k = m_k·∂l_k/∂logp_k (autodiff's conventions at clamp boundaries) to grad[k] when grad
+   * is given; adds Σ_k m_k·c_j(k) to sums[j] for each tokenMetrics[j]. Plain loops, no tensor ops
+   * (the arrays may be views into a wasm heap that any tensor op can move).
+   */
+  row(
+    logp: Float32Array,
+    oldLogp: Float32Array,
+    advantages: Float32Array,
+    mask: Float32Array,
+    start: number,
+    end: number,
+    grad: Float32Array | null,
+    sums: Float64Array,
+  ): number;
+}
+
 /** Clipping policy: per-token loss to be minimised, plus metrics (clip fractions, approx KL). */
 export interface PolicyLoss<O = unknown> extends PluginBase<'policyLoss', O> {
   perToken(input: PolicyLossInput): { loss: tf.Tensor2D; metrics: Metrics };
   /** Set when the loss is aggregated in a fixed way by its paper (e.g. GSPO: seq-mean-token-mean). */
   readonly preferredAggregation?: string;
+  /** The same loss per token on host numbers, for fused cpu/wasm kernels (optional). */
+  readonly host?: PolicyLossHost;
 }
 
 export interface AggregateContext {
@@ -73,14 +108,48 @@ export interface AggregateContext {
   readonly globalTokens?: number;
 }
 
+/**
+ * Host form of a linear aggregator, for fused cpu/wasm kernels: per-row weights w with
+ * reduce(l, m, ctx) = Σ_b w_b Σ_t m_bt·l_bt.
+ */
+export interface AggregatorHost {
+  /**
+   * w [B] from each row's valid-token count n_b = Σ_t m_bt and the mask width T; validates ctx as
+   * `reduce` does (same errors).
+   */
+  rowWeights(rowTokens: Float64Array, T: number, ctx: AggregateContext): Float64Array;
+}
+
 /** Loss aggregation: `reduce(loss [B, T], mask [B, T]) → scalar`. */
 export interface Aggregator<O = unknown> extends PluginBase<'aggregator', O> {
   reduce(loss: tf.Tensor2D, mask: tf.Tensor2D, ctx?: AggregateContext): tf.Scalar;
+  /** The same reduction as row weights, for fused cpu/wasm kernels (optional). */
+  readonly host?: AggregatorHost;
+}
+
+/** Host form of a KL estimator, for fused cpu/wasm kernels (must agree with `perToken`). */
+export interface KlEstimatorHost {
+  /**
+   * One row's tokens k, start ≤ k < end, with mask[k] ≠ 0 (the others are not read), of flat
+   * row-major [B, T] arrays (read-only): returns S = Σ_k m_k·kl_k; adds scale·m_k·∂kl_k/∂logp_k
+   * (as autodiff gives it) to grad[k] when grad is given. Plain loops, no tensor ops.
+   */
+  row(
+    logp: Float32Array,
+    refLogp: Float32Array,
+    mask: Float32Array,
+    start: number,
+    end: number,
+    grad: Float32Array | null,
+    scale: number,
+  ): number;
 }
 
 /** KL estimator between the policy and the reference: `perToken(logp, refLogp) → [B, T]`. */
 export interface KlEstimator<O = unknown> extends PluginBase<'kl', O> {
   perToken(logp: tf.Tensor2D, refLogp: tf.Tensor2D): tf.Tensor2D;
+  /** The same estimator per token on host numbers, for fused cpu/wasm kernels (optional). */
+  readonly host?: KlEstimatorHost;
 }
 
 /** Dynamic sampling: which groups to keep (host data: group ids and rewards per row). */
