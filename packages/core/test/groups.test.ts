@@ -92,6 +92,40 @@ for (const backend of TEST_BACKENDS) {
       expect(tf.memory().numTensors).toBe(before);
     });
 
+    it('host shortcut (no tape) = tensor formulation (under a tape); sameGroupMatrix on any int32 ids', async () => {
+      await useBackend(backend);
+      // under a recording tape groupStats stays on tensors (differentiable); outside it, on cpu and
+      // wasm, it is computed on the host: both must give the same statistics
+      const underTape = (f: () => tf.Tensor[]): tf.Tensor[] => {
+        let out: tf.Tensor[] = [];
+        const g = tf.grad((z: tf.Tensor) => {
+          out = f().map((t) => tf.keep(t));
+          return tf.sum(z);
+        })(tf.scalar(0));
+        g.dispose();
+        return out;
+      };
+      for (let seed = 0; seed < 4; seed++) {
+        const { ids, x } = randomGroups(seed + 20);
+        const xs = tf.tensor1d(x);
+        const is = tf.tensor1d(ids, 'int32');
+        for (const o of [{}, { std: 'biased' as const }, { virtual: { count: 2, value: 0.5 } }]) {
+          const host = groupStats(xs, is, o);
+          const tensor = underTape(() => {
+            const s = groupStats(xs, is, o);
+            return [s.mean, s.std, s.count];
+          });
+          expectCloseTo(await read(host.mean), await read(tensor[0]!), 1e-6, `seed ${seed} mean`);
+          expectCloseTo(await read(host.std), await read(tensor[1]!), 1e-6, `seed ${seed} std`);
+          expect(await read(host.count)).toEqual(await read(tensor[2]!));
+          tf.dispose([host.mean, host.std, host.count, ...tensor]);
+        }
+      }
+      const big = [2 ** 30, -5, 2 ** 30 + 1, -5, 2 ** 30, 0];
+      const E = await read(sameGroupMatrix(tf.tensor1d(big, 'int32')));
+      expect(E).toEqual(big.flatMap((a) => big.map((b) => (a === b ? 1 : 0))));
+    });
+
     it('batchStats: batch mean and std broadcast to every row', async () => {
       await useBackend(backend);
       const x = tf.tensor1d([1, 2, 3, 6]);

@@ -91,6 +91,32 @@ for (const backend of TEST_BACKENDS) {
       }
     });
 
+    it('broadcastRows: host shortcut (no tape) = tensor formulation (under a tape), gradient wrt values', async () => {
+      await useBackend(backend);
+      // fractional, negative and NaN mask entries: "valid" means mask > 0 on both paths
+      const m = tf.tensor2d([
+        [1, 0.5, 0, -1],
+        [0, 0, 0, 0],
+        [Number.NaN, 1, 1, 0],
+      ]);
+      const v = tf.tensor1d([2.5, -1, 7]);
+      const want = [2.5, 2.5, 0, 0, 0, 0, 0, 0, 0, 7, 7, 0];
+      expect(await read(broadcastRows(v, m))).toEqual(want);
+      const w = tf.tensor2d([
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+        [9, 10, 11, 12],
+      ]);
+      let underTape: number[] = [];
+      const g = tf.grad((x: tf.Tensor) => {
+        const b = broadcastRows(x as tf.Tensor1D, m);
+        underTape = Array.from(b.dataSync());
+        return tf.sum(tf.mul(b, w));
+      })(v);
+      expect(underTape).toEqual(want);
+      expect(await read(g)).toEqual([3, 0, 21]);
+    });
+
     it('gradients are exactly 0 at padding, even under NaN garbage', async () => {
       await useBackend(backend);
       const m = tf.tensor2d(M);
