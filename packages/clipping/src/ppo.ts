@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkKeys, checkNumber, type PolicyLoss, type PolicyLossInput } from '@grpo-lab/core';
-import { clippedSurrogate, importanceRatio, ratioMetrics, type ClipBounds } from './surrogate.js';
+import { clippedSurrogate, importanceRatio, ppoHost, ratioMetrics, type ClipBounds } from './surrogate.js';
 
 export interface PpoClipOptions {
   /** ε_low: the ratio is clipped from below at 1 − low (A < 0). [0.2] */
@@ -48,6 +48,7 @@ function makePpo<O extends object>(name: string, options: O, b: ClipBounds): Pol
         return { loss, metrics: ratioMetrics({ logRatio, ratio, advantages, mask, pos, bounds: b }) };
       });
     },
+    host: ppoHost(b),
   };
 }
 

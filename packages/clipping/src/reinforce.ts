@@ -24,5 +24,24 @@ export function reinforce(options: ReinforceOptions = {}): PolicyLoss<ReinforceO
         return { loss, metrics: ratioMetrics({ logRatio, advantages, mask, pos: null, bounds: null }) };
       });
     },
+    host: {
+      tokenMetrics: ['approx_kl'],
+      fixedMetrics: { clip_frac_upper: 0, clip_frac_lower: 0, dual_clip_frac: 0, pg_clipfrac: 0 },
+      row(logp, oldLogp, advantages, mask, start, end, grad, sums) {
+        const L = LOG_RATIO_LIMIT;
+        let total = 0;
+        let negLogRatio = 0;
+        for (let k = start; k < end; k++) {
+          const m = mask[k]!;
+          if (m === 0) continue;
+          const A = advantages[k]!;
+          total -= m * A * logp[k]!; // l = −A·logp
+          negLogRatio -= m * Math.min(L, Math.max(-L, logp[k]! - oldLogp[k]!));
+          if (grad !== null) grad[k] = grad[k]! - m * A;
+        }
+        sums[0] = sums[0]! + negLogRatio;
+        return total;
+      },
+    },
   };
 }

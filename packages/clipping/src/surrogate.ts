@@ -14,7 +14,7 @@
  *   approx_kl        mean(−log r), an estimate of KL(old ‖ θ)  (verl ppo_kl)
  */
 import * as tf from '@tensorflow/tfjs';
-import { clampedLogRatio, type Metrics } from '@grpo-lab/core';
+import { clampedLogRatio, hostExp, type Metrics, type PolicyLossHost } from '@grpo-lab/core';
 
 /** Log-ratio clamp (verl): exp(±20) stays finite in float32 and its gradient is 0 beyond it. */
 export const LOG_RATIO_LIMIT = 20;
@@ -86,5 +86,74 @@ export function ratioMetrics({ logRatio, ratio, advantages, mask, pos, bounds }:
     dual_clip_frac: dual,
     pg_clipfrac: tf.add(upper, lower) as tf.Scalar,
     approx_kl: approxKl,
+  };
+}
+
+/**
+ * The clipped surrogate and its metrics on host numbers (`PolicyLoss.host`), for the fused cpu/wasm
+ * kernel of @grpo-lab/objectives. The same formula and tfjs's gradient conventions: clipByValue
+ * passes the gradient on its closed interval, so the ±20 clamp and the ratio clips are inclusive;
+ * the bounds are the float32 values the tensor path compares with. Arithmetic is in float64, so it
+ * agrees with the tensor path to float32 round-off.
+ */
+export function ppoHost({ low, high, dual }: ClipBounds): PolicyLossHost {
+  const hi = Math.fround(1 + high);
+  const lo = Math.fround(1 - low);
+  const c = dual === undefined ? Infinity : Math.fround(dual);
+  const L = LOG_RATIO_LIMIT;
+  const hasDual = dual !== undefined;
+  return {
+    tokenMetrics: hasDual
+      ? ['clip_frac_upper', 'clip_frac_lower', 'pg_clipfrac', 'approx_kl', 'dual_clip_frac']
+      : ['clip_frac_upper', 'clip_frac_lower', 'pg_clipfrac', 'approx_kl'],
+    fixedMetrics: hasDual ? {} : { dual_clip_frac: 0 },
+    row(logp, oldLogp, advantages, mask, start, end, grad, sums) {
+      let total = 0; // Σ m·l
+      let upper = 0; // Σ m·[A > 0, r > 1 + high]
+      let lower = 0; // Σ m·[A < 0, r < 1 − low]
+      let dualHits = 0; // Σ m·[A < 0, r > c]
+      let negLogRatio = 0; // Σ m·(−log r)
+      for (let k = start; k < end; k++) {
+        const m = mask[k]!;
+        if (m === 0) continue;
+        const A = advantages[k]!;
+        let lr = logp[k]! - oldLogp[k]!; // log r
+        let dlr = 1; // ∂ clamp / ∂ logp
+        if (lr < -L) {
+          lr = -L;
+          dlr = 0;
+        } else if (lr > L) {
+          lr = L;
+          dlr = 0;
+        }
+        const r = hostExp(lr);
+        let rho = r; // ρ = min(r, 1 + high) for A > 0, clip(r, 1 − low, c) for A ≤ 0
+        let drho = 1;
+        if (A > 0) {
+          if (r > hi) {
+            rho = hi;
+            drho = 0;
+            upper += m;
+          }
+        } else if (r < lo) {
+          rho = lo;
+          drho = 0;
+          if (A < 0) lower += m;
+        } else if (r > c) {
+          rho = c;
+          drho = 0;
+          if (A < 0) dualHits += m;
+        }
+        total -= m * A * rho; // l = −A·ρ
+        negLogRatio -= m * lr;
+        if (grad !== null) grad[k] = grad[k]! - m * A * drho * r * dlr;
+      }
+      sums[0] = sums[0]! + upper;
+      sums[1] = sums[1]! + lower;
+      sums[2] = sums[2]! + upper + lower;
+      sums[3] = sums[3]! + negLogRatio;
+      if (hasDual) sums[4] = sums[4]! + dualHits;
+      return total;
+    },
   };
 }

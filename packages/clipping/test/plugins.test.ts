@@ -149,6 +149,85 @@ describe.each(TEST_BACKENDS)('loop references on %s', (backend) => {
   });
 });
 
+/** Runs a plugin's host form over every row of flat float32 copies of a batch. */
+function runHost(plugin: PolicyLoss, b: ReturnType<typeof randomBatch>) {
+  const host = plugin.host!;
+  const B = b.mask.length;
+  const T = b.mask[0]!.length;
+  const f32 = (m: number[][]) => Float32Array.from(m.flat());
+  const [logp, old, adv, mask] = [f32(b.logp), f32(b.old), f32(b.adv), f32(b.mask)];
+  const grad = new Float32Array(B * T);
+  const sums = new Float64Array(host.tokenMetrics.length);
+  const rows = Array.from({ length: B }, (_, i) =>
+    host.row(logp, old, adv, mask, i * T, (i + 1) * T, grad, sums),
+  );
+  const N = Math.max(
+    b.mask.flat().reduce((s, m) => s + m, 0),
+    1,
+  );
+  const metrics: Record<string, number> = { ...host.fixedMetrics };
+  host.tokenMetrics.forEach((name, j) => (metrics[name] = sums[j]! / N));
+  return { rows, grad: Array.from(grad), metrics };
+}
+
+describe.each(TEST_BACKENDS)('host forms on %s', (backend) => {
+  const withHost = refs.filter(([, p]) => p.host !== undefined);
+
+  it('the ppo family and reinforce have one; gspo, cispo and sapo do not', () => {
+    expect(withHost.map(([n]) => n)).toEqual([
+      'ppoClip',
+      'clipHigher',
+      'asymmetric',
+      'dualClip',
+      'reinforce',
+    ]);
+  });
+
+  it.each(withHost)(
+    '%s: host.row = perToken (Σ m·l per row, ∂/∂logp by autodiff, every metric), garbage at padding',
+    async (_name, plugin) => {
+      await useBackend(backend);
+      // wide log-ratios: every clip region is visited, and the ±20 clamp too
+      const r = randomBatch(12, 7, 11, 2e3);
+      r.logp = r.logp.map((row, b) =>
+        row.map((x, t) =>
+          r.mask[b]![t] ? x + 1.5 * Math.sin(7 * b + 3 * t) + (t === 2 ? 25 * Math.sign(b - 5.5) : 0) : x,
+        ),
+      );
+      const mask = t2(r.mask);
+      const x = { oldLogp: t2(r.old), advantages: t2(r.adv), mask };
+      const masked = (lp: tf.Tensor) => tf.mul(plugin.perToken({ ...x, logp: lp as tf.Tensor2D }).loss, mask);
+      const rowSums = await read(tf.sum(masked(t2(r.logp)), 1));
+      const grad = await read(tf.grad((lp) => tf.sum(masked(lp)))(t2(r.logp)));
+      const { metrics } = plugin.perToken({ ...x, logp: t2(r.logp) });
+      const want = await readMetrics(metrics);
+      const host = runHost(plugin, r);
+      expectCloseTo(host.rows, rowSums, 1e-5, 'Σ m·l per row');
+      expectCloseTo(host.grad, grad, 1e-5, 'gradient');
+      r.mask.flat().forEach((m, k) => m || expect(host.grad[k]).toBe(0));
+      expect(Object.keys(host.metrics).sort()).toEqual(Object.keys(want).sort());
+      for (const [k, v] of Object.entries(want)) expectCloseTo(host.metrics[k]!, v, 1e-6, k);
+    },
+  );
+
+  it('dualClip: A = −1 at r = 4 (dual-clipped), r = 2 (inside), r = 0.5 (clipped low); A = 0; clamp at ±20', () => {
+    const host = dualClip().host!;
+    const lp = Float32Array.from([ln(4), ln(2), ln(0.5), ln(2), 25, -25]);
+    const old = new Float32Array(6);
+    const adv = Float32Array.from([-1, -1, -1, 0, 1, -1]);
+    const mask = Float32Array.from([1, 1, 1, 1, 1, 1]);
+    const grad = new Float32Array(6);
+    const sums = new Float64Array(host.tokenMetrics.length);
+    const S = host.row(lp, old, adv, mask, 0, 6, grad, sums);
+    // l = [3, 2, 0.8, 0, −1.2 (r clipped at 1.2), 0.8 (r = e⁻²⁰ clipped at 0.8)]
+    expectCloseTo(S, 3 + 2 + 0.8 + 0 - 1.2 + 0.8, 1e-6);
+    expectCloseTo(Array.from(grad), [0, 2, 0, 0, 0, 0], 1e-6);
+    const m = Object.fromEntries(host.tokenMetrics.map((k, j) => [k, sums[j]!]));
+    expect(m).toMatchObject({ clip_frac_upper: 1, clip_frac_lower: 2, dual_clip_frac: 1, pg_clipfrac: 3 });
+    expectCloseTo(m.approx_kl!, -(ln(4) + ln(2) + ln(0.5) + ln(2) + 20 - 20), 1e-6);
+  });
+});
+
 describe('options and exports', () => {
   it('rejects unknown keys and out-of-range values, naming the option', () => {
     expect(() => ppoClip({ lo: 0.1 } as any)).toThrow(/ppoClip\.lo/);
