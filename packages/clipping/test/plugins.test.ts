@@ -162,7 +162,7 @@ function runHost(plugin: PolicyLoss, b: ReturnType<typeof randomBatch>) {
     host.row(logp, old, adv, mask, i * T, (i + 1) * T, grad, sums),
   );
   const N = Math.max(
-    b.mask.flat().reduce((s, m) => s + m, 0),
+    b.mask.flat().reduce<number>((s, m) => s + m, 0),
     1,
   );
   const metrics: Record<string, number> = { ...host.fixedMetrics };

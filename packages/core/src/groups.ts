@@ -59,12 +59,15 @@ function groupStatsHost(values: tf.Tensor1D, groupIds: tf.Tensor1D, ddof: number
     let j = slot.get(ids[i]!);
     if (j === undefined) slot.set(ids[i]!, (j = slot.size));
     g[i] = j;
-    sum[j] += x[i]!;
-    count[j] += 1;
+    sum[j] = sum[j]! + x[i]!;
+    count[j] = count[j]! + 1;
   }
   const mean = sum.map((s, j) => (s + k * v) / (count[j]! + k));
   const ss = mean.map((m) => k * (v - m) * (v - m));
-  for (let i = 0; i < B; i++) ss[g[i]!] += (x[i]! - mean[g[i]!]!) ** 2;
+  for (let i = 0; i < B; i++) {
+    const j = g[i]!;
+    ss[j] = ss[j]! + (x[i]! - mean[j]!) ** 2;
+  }
   const std = ss.map((q, j) => {
     const d = count[j]! + k - ddof;
     return d > 0 ? Math.sqrt(q / Math.max(d, 1e-30)) : 0;
