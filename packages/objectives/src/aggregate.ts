@@ -91,6 +91,52 @@ function reduce(
   }
 }
 
+/**
+ * The same reduction as per-row weights (`Aggregator.host`): reduce(l, m, ctx) = Σ_b w_b Σ_t m·l,
+ * from n_b = Σ_t m_bt; the same ctx checks, defaults and max(·, 1) guards as `reduce`.
+ */
+function rowWeights(
+  mode: AggregationMode,
+  o: AggregatorOptions,
+  n: Float64Array,
+  T: number,
+  ctx: AggregateContext,
+): Float64Array {
+  const w = new Float64Array(n.length);
+  const rows = () => {
+    const g = ctxNumber('globalRows', ctx.globalRows);
+    if (g !== undefined) return g;
+    let r = 0;
+    for (const x of n) if (x > 0) r += 1;
+    return Math.max(r, 1);
+  };
+  switch (mode) {
+    case 'token-sum':
+      w.fill(1);
+      break;
+    case 'token-mean': {
+      let N = 0;
+      for (const x of n) N += x;
+      w.fill(1 / (ctxNumber('globalTokens', ctx.globalTokens) ?? Math.max(N, 1)));
+      break;
+    }
+    case 'seq-mean-token-mean': {
+      const R = rows();
+      n.forEach((x, b) => (w[b] = 1 / (Math.max(x, 1) * R)));
+      break;
+    }
+    case 'seq-mean-token-sum':
+      w.fill(1 / rows());
+      break;
+    case 'seq-mean-token-sum-norm': {
+      const L = o.normLength ?? ctxNumber('normLength', ctx.normLength) ?? T;
+      w.fill(o.legacy ? 1 / L : 1 / (rows() * L));
+      break;
+    }
+  }
+  return w;
+}
+
 /** One aggregator for any mode; the named factories below are presets of it. */
 export function aggregator(
   mode: AggregationMode,
@@ -111,6 +157,7 @@ export function aggregator(
       checkSameShape('loss', loss, mask);
       return tf.tidy(() => reduce(mode, options, loss, mask, ctx));
     },
+    host: { rowWeights: (rowTokens, T, ctx = {}) => rowWeights(mode, options, rowTokens, T, ctx) },
   };
 }
 

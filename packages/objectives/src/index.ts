@@ -17,4 +17,11 @@ export {
 } from './aggregate.js';
 export { KL_ESTIMATORS, absKl, k1, k2, k3, klPlugins, type KlOptions, type KlType } from './kl.js';
 export { entropyBonus, type EntropyBonus, type EntropyBonusOptions } from './entropy.js';
-export { composeObjective, type Objective, type ObjectiveConfig, type ObjectiveInput } from './compose.js';
+export {
+  OBJECTIVE_PATHS,
+  composeObjective,
+  type Objective,
+  type ObjectiveConfig,
+  type ObjectiveInput,
+  type ObjectivePath,
+} from './compose.js';

@@ -10,7 +10,14 @@
  * Reference: verl `kl_penalty` / `kl_penalty_forward` (verl/trainer/ppo/core_algos.py @ 1dda039).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkKeys, straightThrough, ValidationError, type KlEstimator } from '@grpo-lab/core';
+import {
+  checkKeys,
+  hostExp,
+  straightThrough,
+  ValidationError,
+  type KlEstimator,
+  type KlEstimatorHost,
+} from '@grpo-lab/core';
 
 export const KL_ESTIMATORS = ['k1', 'abs', 'k2', 'k3'] as const;
 export type KlType = (typeof KL_ESTIMATORS)[number];
@@ -40,6 +47,94 @@ function forward(type: KlType, logp: tf.Tensor2D, refLogp: tf.Tensor2D): tf.Tens
   }
 }
 
+/**
+ * The estimator on host numbers (`KlEstimator.host`), for the fused cpu/wasm kernel: value and
+ * ∂/∂logp as tfjs autodiff gives them — clamps pass the gradient on their closed interval
+ * (clipByValue), |d|' = 1 for d > 0 and −1 otherwise (tfjs Abs: step(d, −1)); with `st` the
+ * gradient is k2's, d. One loop per estimator, so each stays a tight loop.
+ */
+function hostForm(type: KlType, st: boolean): KlEstimatorHost {
+  const L = K3_LOG_LIMIT;
+  const K = K3_LIMIT;
+  switch (type) {
+    case 'k1':
+      return {
+        row(logp, refLogp, mask, start, end, grad, scale) {
+          let total = 0;
+          for (let k = start; k < end; k++) {
+            const m = mask[k]!;
+            if (m === 0) continue;
+            const d = logp[k]! - refLogp[k]!;
+            total += m * d;
+            if (grad !== null) grad[k] = grad[k]! + scale * m * (st ? d : 1);
+          }
+          return total;
+        },
+      };
+    case 'abs':
+      return {
+        row(logp, refLogp, mask, start, end, grad, scale) {
+          let total = 0;
+          for (let k = start; k < end; k++) {
+            const m = mask[k]!;
+            if (m === 0) continue;
+            const d = logp[k]! - refLogp[k]!;
+            total += m * Math.abs(d);
+            if (grad !== null) grad[k] = grad[k]! + scale * m * (st ? d : d > 0 ? 1 : -1);
+          }
+          return total;
+        },
+      };
+    case 'k2':
+      return {
+        row(logp, refLogp, mask, start, end, grad, scale) {
+          let total = 0;
+          for (let k = start; k < end; k++) {
+            const m = mask[k]!;
+            if (m === 0) continue;
+            const d = logp[k]! - refLogp[k]!;
+            total += m * 0.5 * d * d;
+            if (grad !== null) grad[k] = grad[k]! + scale * m * d;
+          }
+          return total;
+        },
+      };
+    case 'k3':
+      return {
+        row(logp, refLogp, mask, start, end, grad, scale) {
+          let total = 0;
+          for (let k = start; k < end; k++) {
+            const m = mask[k]!;
+            if (m === 0) continue;
+            const d = logp[k]! - refLogp[k]!;
+            let x = -d; // log(π_ref/π_θ)
+            let dx = -1; // ∂x/∂logp
+            if (x < -L) {
+              x = -L;
+              dx = 0;
+            } else if (x > L) {
+              x = L;
+              dx = 0;
+            }
+            const e = hostExp(x);
+            let v = e - x - 1;
+            let dv = 1;
+            if (v < -K) {
+              v = -K;
+              dv = 0;
+            } else if (v > K) {
+              v = K;
+              dv = 0;
+            }
+            total += m * v;
+            if (grad !== null) grad[k] = grad[k]! + scale * m * (st ? d : (e - 1) * dx * dv);
+          }
+          return total;
+        },
+      };
+  }
+}
+
 function estimator(type: KlType, options: KlOptions): KlEstimator<KlOptions> {
   checkKeys(type, options, ['straightThrough']);
   const st = options.straightThrough ?? false;
@@ -56,6 +151,7 @@ function estimator(type: KlType, options: KlOptions): KlEstimator<KlOptions> {
         return straightThrough(value, forward('k2', logp, refLogp)) as tf.Tensor2D; // [B, T]
       });
     },
+    host: hostForm(type, st),
   };
 }
 

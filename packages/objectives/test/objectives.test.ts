@@ -1,8 +1,14 @@
 /** Hand-computed cases, loop references, gradient accumulation, composition, options, memory. */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { disposeMetrics, readMetrics } from '@grpo-lab/core';
-import { clipHigher, gspo } from '@grpo-lab/clipping';
+import {
+  createRng,
+  disposeMetrics,
+  readMetrics,
+  type AggregateContext,
+  type Aggregator,
+} from '@grpo-lab/core';
+import { asymmetric, clipHigher, dualClip, gspo, ppoClip, reinforce } from '@grpo-lab/clipping';
 import { TEST_BACKENDS, expectCloseTo, read, useBackend } from '../../../testing/index.js';
 import * as objectives from '../src/index.js';
 import {
@@ -207,6 +213,164 @@ describe.each(TEST_BACKENDS)('composeObjective on %s', (backend) => {
   });
 });
 
+/**
+ * A random batch for the two paths of composeObjective: unequal lengths, empty rows, a row with a hole
+ * in its mask, per-token advantages (some exactly 0), log-ratios across every clip region and past
+ * the ±20 clamp, reference log-probs past k3's clamps. `garbage` puts that value (NaN, 1e30, ...) at
+ * every masked position of every input the fused kernel reads; the entropy (always on the tensor
+ * path, whose contract is finite values at padding) gets 1e30 there instead of a non-finite value.
+ */
+function objectiveBatch(seed: number, garbage?: number) {
+  const B = 10;
+  const T = 8;
+  const rng = createRng(seed);
+  const u = (a: number, b: number) => a + (b - a) * rng.next();
+  const lens = Array.from({ length: B }, (_, b) => (b % 4 === 3 ? 0 : 1 + Math.floor(u(0, T))));
+  const mask = lens.map((n, b) =>
+    Array.from({ length: T }, (_, t) => (t < n && !(b === 2 && t === 1) ? 1 : 0)),
+  );
+  const old = mask.map((r) => r.map(() => u(-3, -0.2)));
+  const logp = old.map((r, b) => r.map((o, t) => o + u(-0.7, 0.7) + (t === 0 ? [0, 25, -25][b % 3]! : 0)));
+  const ref = logp.map((r, b) => r.map((l, t) => l + u(-1.5, 1.5) + (t === 0 && b % 5 === 1 ? 30 : 0)));
+  const adv = mask.map((r) => r.map((m) => (rng.next() < 0.15 ? 0 : m * u(-2, 2))));
+  const entropy = mask.map((r) => r.map(() => u(0, 3)));
+  const dirty = (x: number[][], g = garbage) =>
+    g === undefined ? x : x.map((r, b) => r.map((v, t) => (mask[b]![t] ? v : g)));
+  return {
+    logp: t2(dirty(logp)),
+    oldLogp: t2(dirty(old)),
+    refLogp: t2(dirty(ref)),
+    advantages: t2(dirty(adv)),
+    entropy: t2(dirty(entropy, garbage === undefined || Number.isFinite(garbage) ? garbage : 1e30)),
+    mask: t2(mask),
+  };
+}
+
+type Batch = ReturnType<typeof objectiveBatch>;
+
+/** Loss, d loss / d logp and metrics (numbers) of one objective on one batch. */
+async function evaluate(obj: objectives.Objective, x: Batch, ctx?: AggregateContext) {
+  let metrics: Record<string, number | tf.Scalar> = {};
+  const { value, grad } = tf.valueAndGrad((lp: tf.Tensor) => {
+    const out = obj.loss({ ...x, logp: lp as tf.Tensor2D }, ctx);
+    metrics = out.metrics;
+    Object.values(metrics).forEach((m) => typeof m !== 'number' && tf.keep(m));
+    return out.loss;
+  })(x.logp);
+  const out = { value: await read(value), grad: await read(grad), metrics: await readMetrics(metrics) };
+  tf.dispose([value, grad]);
+  return out;
+}
+
+const POLICIES = () => [
+  ppoClip(),
+  clipHigher(),
+  asymmetric(),
+  dualClip(),
+  ppoClip({ dualClip: 2 }),
+  reinforce(),
+];
+const AGGREGATES: [string, () => Aggregator, AggregateContext][] = [
+  ...AGGREGATION_MODES.map(
+    (m) => [m, () => aggregator(m), {}] as [string, () => Aggregator, AggregateContext],
+  ),
+  ['seq-mean-token-sum-norm@5', () => seqMeanTokenSumNorm({ normLength: 5 }), {}],
+  ['seq-mean-token-sum-norm legacy', () => seqMeanTokenSumNorm({ legacy: true }), {}],
+  ...AGGREGATION_MODES.map(
+    (m) =>
+      [`${m} + ctx`, () => aggregator(m), { globalTokens: 37, globalRows: 7, normLength: 12 }] as [
+        string,
+        () => Aggregator,
+        AggregateContext,
+      ],
+  ),
+];
+const KLS = [undefined, 'k1', 'abs', 'k2', 'k3', 'k1+', 'k3+'] as const;
+
+describe.each(TEST_BACKENDS)('fused host path on %s', (backend) => {
+  it('= the tensor path in loss, gradient and every metric: each ppo variant and reinforce × every aggregation (± ctx) × each KL estimator', async () => {
+    await useBackend(backend);
+    const x = objectiveBatch(7);
+    let combos = 0;
+    for (const policyLoss of POLICIES())
+      for (const [aggName, agg, ctx] of AGGREGATES)
+        for (const [k, estimator] of KLS.entries()) {
+          const config = {
+            policyLoss,
+            aggregate: agg(),
+            ...(estimator ? { kl: { estimator, coef: k === 3 ? 0 : 0.3 } } : {}), // k2 with β = 0: metric only
+            ...(k % 2 ? { entropy: { coef: 0.05 } } : {}),
+          };
+          const host = composeObjective({ ...config, path: 'host' });
+          const tensor = composeObjective({ ...config, path: 'tensor' });
+          expect(composeObjective(config).usesHostPath()).toBe(true);
+          const tag = `${policyLoss.name} ${aggName} ${estimator ?? 'no kl'}`;
+          const a = await evaluate(host, x, ctx);
+          const b = await evaluate(tensor, x, ctx);
+          expectCloseTo(a.value, b.value, 1e-5, `${tag}: loss`);
+          expectCloseTo(a.grad, b.grad, 1e-5, `${tag}: gradient`);
+          expect(Object.keys(a.metrics).sort(), tag).toEqual(Object.keys(b.metrics).sort());
+          for (const [name, v] of Object.entries(b.metrics))
+            expectCloseTo(a.metrics[name]!, v, 1e-5, `${tag}: ${name}`);
+          combos += 1;
+        }
+    expect(combos).toBe(6 * 12 * 7);
+  });
+
+  it('garbage (NaN, ±Inf, 1e30) at every masked position changes nothing; its gradient is exactly 0', async () => {
+    await useBackend(backend);
+    const obj = composeObjective({
+      policyLoss: dualClip(),
+      aggregate: 'seq-mean-token-mean',
+      kl: { estimator: 'k3+', coef: 0.2 },
+      entropy: { coef: 0.01 },
+    });
+    expect(obj.usesHostPath()).toBe(true);
+    const clean = await evaluate(obj, objectiveBatch(3));
+    const mask = await read(objectiveBatch(3).mask);
+    for (const garbage of [Number.NaN, Infinity, -Infinity, 1e30, -3e4]) {
+      const dirty = await evaluate(obj, objectiveBatch(3, garbage));
+      expect(dirty.value, `loss under ${garbage}`).toEqual(clean.value);
+      expect(dirty.grad, `gradient under ${garbage}`).toEqual(clean.grad);
+      expect(dirty.metrics, `metrics under ${garbage}`).toEqual(clean.metrics);
+      mask.forEach((m, k) => m || expect(dirty.grad[k]).toBe(0));
+    }
+  });
+
+  it('path selection: auto takes the host kernel on cpu and wasm only, never on webgpu; tensor and host force it', () => {
+    const auto = composeObjective({ policyLoss: clipHigher(), kl: { estimator: 'k3', coef: 0.1 } });
+    expect(auto.path).toBe('auto');
+    expect(auto.usesHostPath(backend)).toBe(true);
+    for (const b of ['webgpu', 'webgl', 'tensorflow']) expect(auto.usesHostPath(b)).toBe(false);
+    const tensor = composeObjective({ policyLoss: clipHigher(), path: 'tensor' });
+    for (const b of ['cpu', 'wasm', 'webgpu']) expect(tensor.usesHostPath(b)).toBe(false);
+    expect(composeObjective({ policyLoss: clipHigher(), path: 'host' }).usesHostPath('tensorflow')).toBe(
+      true,
+    );
+    // a part without a host form keeps auto on tensors, and makes 'host' an error naming it
+    expect(composeObjective({ policyLoss: gspo() }).usesHostPath('wasm')).toBe(false);
+    expect(() => composeObjective({ policyLoss: gspo(), path: 'host' })).toThrow(/objective\.path.*gspo/);
+    const custom: Aggregator = { ...aggregator('token-mean'), host: undefined };
+    expect(composeObjective({ policyLoss: clipHigher(), aggregate: custom }).usesHostPath('wasm')).toBe(
+      false,
+    );
+    expect(() => composeObjective({ policyLoss: clipHigher(), path: 'fast' as any })).toThrow(
+      /objective\.path/,
+    );
+  });
+
+  it('forward without a gradient tape: the same values, no custom-gradient node', async () => {
+    await useBackend(backend);
+    const x = objectiveBatch(5);
+    const obj = composeObjective({ policyLoss: clipHigher(), kl: { estimator: 'k3', coef: 0.1 } });
+    const taped = await evaluate(obj, x);
+    const { loss, metrics } = obj.loss(x);
+    expectCloseTo(await read(loss), taped.value, 1e-7);
+    expect(await readMetrics(metrics)).toEqual(taped.metrics);
+    loss.dispose();
+  });
+});
+
 describe('options and exports', () => {
   it('rejects unknown keys and bad values, naming the option', () => {
     expect(() => aggregator('token-avg' as any)).toThrow(/aggregator\.mode/);
@@ -237,6 +401,7 @@ describe('options and exports', () => {
       [
         'AGGREGATION_MODES',
         'KL_ESTIMATORS',
+        'OBJECTIVE_PATHS',
         'absKl',
         'aggregator',
         'aggregatorPlugins',
@@ -259,45 +424,55 @@ describe('options and exports', () => {
   });
 });
 
-// 1,000 calls on wasm (the default backend); 100 on the others keep the suite short on a busy machine.
-describe.each(TEST_BACKENDS)('memory on %s', (backend) => {
-  const calls = backend === 'wasm' ? 1000 : 100;
-  it(
-    `tensor count identical before and after ${calls} forward + backward calls of the composed objective`,
-    { timeout: 600_000 },
-    async () => {
-      await useBackend(backend);
-      const r = randomLoss(4, 6, 2);
-      const mask = t2(r.mask);
-      const x = {
-        mask,
-        oldLogp: t2(r.loss),
-        refLogp: t2(r.loss.map((row) => row.map((v) => v + 0.1))),
-        entropy: t2(r.loss),
-        advantages: tf.mul(mask, 0.5) as tf.Tensor2D,
-      };
-      const logp = t2(r.loss.map((row) => row.map((v) => v * 0.9)));
-      const obj = composeObjective({
-        policyLoss: clipHigher(),
-        aggregate: 'seq-mean-token-sum-norm',
-        kl: { estimator: 'k3+', coef: 0.05 },
-        entropy: { coef: 0.01 },
-      });
-      const before = tf.memory().numTensors;
-      for (let i = 0; i < calls; i++) {
-        let metrics: objectives.Objective extends { loss(...a: any[]): { metrics: infer M } } ? M : never =
-          {};
-        const { value, grad } = tf.valueAndGrad((lp: tf.Tensor) => {
-          const out = obj.loss({ ...x, logp: lp as tf.Tensor2D });
-          metrics = out.metrics;
-          Object.values(metrics).forEach((m) => typeof m !== 'number' && tf.keep(m));
-          return out.loss;
-        })(logp);
-        if (i % 50 === 0) await readMetrics(metrics);
-        else disposeMetrics(metrics);
-        tf.dispose([value, grad]);
-      }
-      expect(tf.memory().numTensors).toBe(before);
-    },
-  );
-});
+// 1,000 calls on wasm (the default backend) on the default path, which there is the fused host kernel;
+// 100 on the others and on the tensor path keep the suite short on a busy machine.
+describe.each(TEST_BACKENDS.flatMap((b) => (['auto', 'tensor'] as const).map((p) => [b, p] as const)))(
+  'memory on %s, path %s',
+  (backend, path) => {
+    const calls = backend === 'wasm' && path === 'auto' ? 1000 : 100;
+    it(
+      `tensor count identical before and after ${calls} forward + backward calls of the composed objective`,
+      { timeout: 600_000 },
+      async () => {
+        await useBackend(backend);
+        const r = randomLoss(4, 6, 2);
+        const mask = t2(r.mask);
+        const x = {
+          mask,
+          oldLogp: t2(r.loss),
+          refLogp: t2(r.loss.map((row) => row.map((v) => v + 0.1))),
+          entropy: t2(r.loss),
+          advantages: tf.mul(mask, 0.5) as tf.Tensor2D,
+        };
+        const logp = t2(r.loss.map((row) => row.map((v) => v * 0.9)));
+        const obj = composeObjective({
+          policyLoss: clipHigher(),
+          aggregate: 'seq-mean-token-sum-norm',
+          kl: { estimator: 'k3+', coef: 0.05 },
+          entropy: { coef: 0.01 },
+          path,
+        });
+        expect(obj.usesHostPath()).toBe(path === 'auto');
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < calls; i++) {
+          let metrics: objectives.Objective extends { loss(...a: any[]): { metrics: infer M } } ? M : never =
+            {};
+          const { value, grad } = tf.valueAndGrad((lp: tf.Tensor) => {
+            const out = obj.loss({ ...x, logp: lp as tf.Tensor2D });
+            metrics = out.metrics;
+            Object.values(metrics).forEach((m) => typeof m !== 'number' && tf.keep(m));
+            return out.loss;
+          })(logp);
+          if (i % 50 === 0) await readMetrics(metrics);
+          else disposeMetrics(metrics);
+          tf.dispose([value, grad]);
+          // and a forward without a tape (no custom-gradient node): nothing left either
+          const fwd = obj.loss({ ...x, logp });
+          tf.dispose(fwd.loss);
+          disposeMetrics(fwd.metrics);
+        }
+        expect(tf.memory().numTensors).toBe(before);
+      },
+    );
+  },
+);
