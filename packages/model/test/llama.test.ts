@@ -7,6 +7,7 @@ import type { Logger } from '@grpo-lab/core';
 import { TEST_BACKENDS, expectCloseTo, useBackend } from '../../../testing/index.js';
 import {
   estimateMemory,
+  WASM_HEAP_LIMIT,
   llama,
   llamaConfig,
   loadPretrained,
@@ -109,7 +110,41 @@ describe('loadPretrained (tiny random Qwen2 directory written by the test)', () 
     expect(e.weightsBytes).toBe(4 * 494_032_768);
     expect(e.adamBytes).toBe(8 * 494_032_768);
     expect(e.totalBytes).toBeGreaterThan(4 * 2 ** 30);
-    expect(estimateMemory(qwen05, { training: false, seq: 256 }).totalBytes).toBeLessThan(3 * 2 ** 30);
+    expect(
+      estimateMemory(qwen05, { training: false, seq: 256, packedWeights: false }).totalBytes,
+    ).toBeLessThan(3 * 2 ** 30);
+    // On wasm the 24 layers' linear weights are packed once more (1.33 GiB); it still loads for inference.
+    const onWasm = estimateMemory(qwen05, { training: false, seq: 256, packedWeights: true });
+    expect(onWasm.packedBytes).toBe(4 * 24 * (896 * 896 + 2 * 896 * 128 + 896 * 896 + 3 * 896 * 4864));
+    expect(onWasm.totalBytes).toBeLessThan(WASM_HEAP_LIMIT);
+  });
+
+  it("counts XNNPACK's packed copies of the linear weights on wasm (not the tied embedding)", () => {
+    const tiny = llamaConfig({
+      hiddenSize: 16,
+      numHeads: 2,
+      numKvHeads: 1,
+      intermediateSize: 24,
+      numLayers: 2,
+      vocabSize: 50,
+      tieEmbeddings: true,
+    });
+    // Brute force: the [out, in] *_proj matrices only (no norms, no embedding: it is tied).
+    const hd = 16 / 2;
+    const perLayer = 16 * 2 * hd + 2 * (16 * hd) + 2 * hd * 16 + 3 * 16 * 24;
+    const plain = estimateMemory(tiny, { training: false, packedWeights: false });
+    const packed = estimateMemory(tiny, { training: false, packedWeights: true });
+    expect(plain.packedBytes).toBe(0);
+    expect(packed.packedBytes).toBe(4 * 2 * perLayer);
+    expect(packed.totalBytes - plain.totalBytes).toBe(packed.packedBytes);
+    expect(packed.summary).toMatch(/XNNPACK packed weights/);
+    // Training with a reference copy: two models, two packed copies; an untied head is packed too.
+    const untied = llamaConfig({ ...tiny, tieEmbeddings: false });
+    const train = estimateMemory(untied, { packedWeights: true });
+    expect(train.packedBytes).toBe(2 * 4 * (2 * perLayer + 50 * 16));
+    expect(() => estimateMemory(tiny, { packedWeights: 'yes' as unknown as boolean })).toThrow(
+      /memory\.packedWeights: expected true or false, got "yes"/,
+    );
   });
 
   it('rejects unsupported configs and mismatched weights with the file and the field', async () => {

@@ -7,11 +7,20 @@
  *   activations kept for the backward pass, per layer and token ≈ 8d + 6(H + 2H_kv)·hd + 3H·S + 5I
  *               floats, plus 3V per token for logits / log-softmax / entropy (training); for
  *               inference one layer's worth, the KV cache 2·L·H_kv·hd·S and 2V per row.
+ *   packed      4·P_lin per model on wasm: XNNPACK keeps a packed copy of every matrix that is the
+ *               right-hand operand of a matMul (our linear weights [in, out], an untied LM head)
+ *               for as long as the tensor lives; the model and its reference copy each have one.
+ *               Measured: 128 MiB of such weights grew the wasm heap by 155 MiB after one product
+ *               each; as left operand or with transposeB (the backward pass's dx = dy·Wᵀ) nothing
+ *               is kept. A tied embedding is the left operand of its head product, so not packed.
  * The activation term is a rough upper bound from counting the tensors tfjs's autodiff keeps
- * (it is not measured); weights and optimizer state are exact.
+ * (it is not measured); weights and optimizer state are exact. Near tfjs-wasm's 4 GiB heap XNNPACK
+ * fails to allocate without an exception (`xnn_create_fully_connected … status 6`) and the product
+ * is left uncomputed, so the packed copies must be in the budget.
  */
+import * as tf from '@tensorflow/tfjs';
 import { GrpoLabError, checkKeys, checkNumber } from '@grpo-lab/core';
-import { countParams, type LlamaConfig } from './config.js';
+import { isLinear, weightShapes, countParams, type LlamaConfig } from './config.js';
 
 export interface MemoryOptions {
   /** Sequences per forward/backward pass. [1] */
@@ -22,6 +31,8 @@ export interface MemoryOptions {
   readonly training?: boolean;
   /** Count a frozen reference copy of the weights. [true when training] */
   readonly reference?: boolean;
+  /** Count XNNPACK's packed copies of the linear weights. [true when the active backend is wasm] */
+  readonly packedWeights?: boolean;
   /** Refuse to load when the total exceeds this many bytes. [the wasm heap limit (4 GiB) on wasm, else none] */
   readonly budgetBytes?: number;
 }
@@ -33,6 +44,8 @@ export interface MemoryEstimate {
   readonly adamBytes: number;
   readonly referenceBytes: number;
   readonly activationBytes: number;
+  /** XNNPACK's packed copies of the linear weights (wasm), for the model and its reference copy. */
+  readonly packedBytes: number;
   readonly totalBytes: number;
   readonly batch: number;
   readonly seq: number;
@@ -51,9 +64,12 @@ export const fmtBytes = (b: number) =>
       : `${(b / 1024).toFixed(1)} KiB`;
 
 export function estimateMemory(c: LlamaConfig, o: MemoryOptions = {}): MemoryEstimate {
-  checkKeys('memory', o, ['batch', 'seq', 'training', 'reference', 'budgetBytes']);
+  checkKeys('memory', o, ['batch', 'seq', 'training', 'reference', 'packedWeights', 'budgetBytes']);
   const batch = checkNumber('memory.batch', o.batch ?? 1, { min: 1, integer: true });
   const seq = checkNumber('memory.seq', o.seq ?? Math.min(c.maxPositions, 1024), { min: 1, integer: true });
+  for (const k of ['training', 'reference', 'packedWeights'] as const)
+    if (o[k] !== undefined && typeof o[k] !== 'boolean')
+      throw new GrpoLabError(`memory.${k}: expected true or false, got ${JSON.stringify(o[k])}`);
   const training = o.training ?? true;
   const P = countParams(c);
   const {
@@ -75,11 +91,18 @@ export function estimateMemory(c: LlamaConfig, o: MemoryOptions = {}): MemoryEst
   const adamBytes = training ? 8 * P : 0;
   const referenceBytes = (o.reference ?? training) ? 4 * P : 0;
   const activationBytes = 4 * act;
-  const totalBytes = weightsBytes + gradientBytes + adamBytes + referenceBytes + activationBytes;
+  const linearParams = Object.entries(weightShapes(c))
+    .filter(([name]) => isLinear(name))
+    .reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+  const packed = o.packedWeights ?? tf.getBackend() === 'wasm';
+  const packedBytes = packed ? 4 * linearParams * (referenceBytes ? 2 : 1) : 0;
+  const totalBytes =
+    weightsBytes + gradientBytes + adamBytes + referenceBytes + packedBytes + activationBytes;
   const summary =
     `${c.modelType} ${(P / 1e6).toFixed(1)}M params (float32): weights ${fmtBytes(weightsBytes)}` +
     (training ? `, gradients ${fmtBytes(gradientBytes)}, Adam state ${fmtBytes(adamBytes)}` : '') +
     (referenceBytes ? `, reference copy ${fmtBytes(referenceBytes)}` : '') +
+    (packedBytes ? `, XNNPACK packed weights ${fmtBytes(packedBytes)}` : '') +
     `, activations ≈ ${fmtBytes(activationBytes)} (batch ${batch} × seq ${seq}, ${training ? 'training' : 'inference'})` +
     ` → total ≈ ${fmtBytes(totalBytes)}`;
   return {
@@ -89,6 +112,7 @@ export function estimateMemory(c: LlamaConfig, o: MemoryOptions = {}): MemoryEst
     adamBytes,
     referenceBytes,
     activationBytes,
+    packedBytes,
     totalBytes,
     batch,
     seq,
