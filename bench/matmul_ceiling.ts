@@ -9,6 +9,7 @@
  * Usage: npx tsx bench/matmul_ceiling.ts [--reps 20]
  */
 import { spawnSync } from 'node:child_process';
+import { PYTHON, pythonEnv } from './python.js';
 import * as tf from '@tensorflow/tfjs';
 import { relaunchWithSourceCondition } from './relaunch.js';
 
@@ -73,13 +74,10 @@ for name, (sa, sb) in shapes.items():
     n *= sb[-1]
     print(json.dumps({"bench": "matmul_ceiling", "impl": "pytorch-cpu", "shape": name, "ms_min": round(min(ms), 3), "gmac_per_s": round(n / min(ms) / 1e6, 2)}))
 `;
-const r = spawnSync(
-  process.env.GRPO_LAB_PYTHON ?? '/usr/bin/python3',
-  ['-c', py, JSON.stringify(SHAPES), String(reps)],
-  {
-    encoding: 'utf8',
-  },
-);
+const r = spawnSync(PYTHON, ['-c', py, JSON.stringify(SHAPES), String(reps)], {
+  encoding: 'utf8',
+  env: pythonEnv(),
+});
 if (r.status !== 0)
   console.log(
     JSON.stringify({

@@ -20,6 +20,7 @@
  * the loss values printed by both must agree.
  */
 import { spawnSync } from 'node:child_process';
+import { PYTHON, pythonEnv } from './python.js';
 import { relaunchWithSourceCondition } from './relaunch.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -178,8 +179,9 @@ async function main(): Promise<void> {
 
   /** One run of the PyTorch script; false (after printing why) when it cannot run. */
   function measureTorch(): boolean {
-    const py = spawnSync('/usr/bin/python3', [join(here, 'plugin_math_torch.py'), String(torchReps)], {
+    const py = spawnSync(PYTHON, [join(here, 'plugin_math_torch.py'), String(torchReps)], {
       encoding: 'utf8',
+      env: pythonEnv(),
     });
     if (py.status !== 0) {
       console.log(

@@ -14,7 +14,8 @@
  *   matmul_ceiling bench/matmul_ceiling.ts: GMAC/s of the step's matMul shapes, tfjs-wasm vs PyTorch
  *   qwen_forward  bench/qwen_forward.ts, a 0.5B-shaped forward pass (only with --all or --only)
  * `--quick` takes fewer steps and repeats (noisier). The PyTorch anchors run with /usr/bin/python3
- * (Debian python3-torch); when it, torch or ../shared/bench/ is missing, a JSON line says so.
+ * (Debian python3-torch) with OpenBLAS/OpenMP held to one thread (bench/python.ts); when it, torch
+ * or ../shared/bench/ is missing, a JSON line says so.
  *
  * Figures of record are the fastest step / repeat on both sides (medians are printed beside them):
  * on the 2-core CI-class machine the CPU is intermittently taken away from the whole VM (a fixed
@@ -23,6 +24,7 @@
  * (`stall_ratio` = median / fastest; ≈ 1 on a quiet machine).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { PYTHON, pythonEnv } from './python.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +50,7 @@ if (unknown?.length) {
   process.exit(2);
 }
 
-const PY = process.env.GRPO_LAB_PYTHON ?? '/usr/bin/python3';
+const PY = PYTHON;
 const torchStep = resolve(root, '..', 'shared', 'bench', 'torch_step_bench.py');
 
 const emit = (l: Line) => console.log(JSON.stringify(l));
@@ -80,7 +82,10 @@ const torchMissing = (() => {
   let why: string | undefined;
   return () => {
     if (why !== undefined) return why || undefined;
-    const r = spawnSync(PY, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    const r = spawnSync(PY, ['-c', 'import torch; print(torch.__version__)'], {
+      encoding: 'utf8',
+      env: pythonEnv(),
+    });
     why =
       r.status === 0
         ? ''
@@ -93,7 +98,7 @@ const torchMissing = (() => {
 function run(bench: string, cmd: string, args: string[]): Promise<Line[]> {
   return new Promise((done) => {
     const out: Line[] = [];
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: pythonEnv() });
     let buf = '';
     const take = (s: string) => {
       const t = s.trim();
