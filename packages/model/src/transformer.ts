@@ -9,6 +9,7 @@
  * under left padding (cumsum(attention) − 1) and the dotted weight names.
  */
 import * as tf from '@tensorflow/tfjs';
+import { copyNamedWeights } from './named_weights.js';
 import {
   fmtShape,
   GrpoLabError,
@@ -196,28 +197,7 @@ function build(c: ResolvedConfig, named: Record<string, tf.Variable>, frozen: bo
 
     copyFrom(other) {
       alive();
-      const src = (other as Partial<TransformerPolicy>).namedWeights?.();
-      if (!src)
-        throw new GrpoLabError(
-          'transformer.copyFrom: the other model has no namedWeights() (not a transformer)',
-        );
-      const extra = Object.keys(src).find((k) => !(k in named));
-      if (extra)
-        throw new ValidationError(
-          `copyFrom.${extra}`,
-          'the same architecture (no weight of that name here)',
-          'an extra weight',
-        );
-      for (const [name, v] of Object.entries(named)) {
-        const s = src[name];
-        if (!s || s.shape.join() !== v.shape.join())
-          throw new ValidationError(
-            `copyFrom.${name}`,
-            `a weight ${fmtShape(v.shape)}`,
-            s ? fmtShape(s.shape) : 'nothing',
-          );
-      }
-      for (const [name, v] of Object.entries(named)) v.assign(src[name]!);
+      copyNamedWeights('transformer', named, other as Partial<TransformerPolicy>);
     },
 
     dispose() {

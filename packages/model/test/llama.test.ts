@@ -315,6 +315,12 @@ describe('clone, copyFrom, save', () => {
     expect(ref.frozen).toBe(true);
     expect(ref.trainableVariables()).toEqual([]);
     const other = llama(TINY, { seed: 9 });
+    const bigger = llama({ ...TINY, numLayers: TINY.numLayers + 1 }, { seed: 1 });
+    expect(() => other.copyFrom(bigger)).toThrow(/copyFrom\.model\.layers\.\d+\..*no weight of that name/);
+    expect(() => other.copyFrom({} as typeof model)).toThrow(
+      /llama\.copyFrom: the other model has no namedWeights/,
+    );
+    bigger.dispose();
     other.copyFrom(model);
     const seq = sequences();
     const [a, b, c] = [model, ref, other].map((m) => m.logits(seq.tokens, seq.attention));

@@ -10,6 +10,7 @@
  * Reference: transformers `Qwen2ForCausalLM` / `LlamaForCausalLM`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { copyNamedWeights } from '../named_weights.js';
 import {
   GrpoLabError,
   ValidationError,
@@ -217,26 +218,7 @@ export function buildLlama(c: LlamaConfig, named: Record<string, tf.Variable>, f
 
     copyFrom(other) {
       alive();
-      const src = (other as Partial<LlamaPolicy>).namedWeights?.();
-      if (!src)
-        throw new GrpoLabError('llama.copyFrom: the other model has no namedWeights() (not a llama model)');
-      const extra = Object.keys(src).find((k) => !(k in named));
-      if (extra)
-        throw new ValidationError(
-          `copyFrom.${extra}`,
-          'the same architecture (no weight of that name here)',
-          'an extra weight',
-        );
-      for (const [name, v] of Object.entries(named)) {
-        const s = src[name];
-        if (!s || s.shape.join() !== v.shape.join())
-          throw new ValidationError(
-            `copyFrom.${name}`,
-            `a weight ${fmtShape(v.shape)}`,
-            s ? fmtShape(s.shape) : 'nothing',
-          );
-      }
-      for (const [name, v] of Object.entries(named)) v.assign(src[name]!);
+      copyNamedWeights('llama', named, other as Partial<LlamaPolicy>);
     },
 
     dispose() {
