@@ -91,3 +91,15 @@ export function verlCase(c: any) {
     },
   };
 }
+
+/** An ngrpo.json loss case's inputs as tensors; advantages = the golden per-row NGRPO values × mask. */
+export function ngrpoCase(c: any) {
+  const i = c.inputs;
+  const adv = (i.response_mask as number[][]).map((row, b) => row.map((m) => m * c.outputs.advantages[b]));
+  return {
+    logp: t2(i.log_prob),
+    oldLogp: t2(i.old_log_prob),
+    mask: t2(i.response_mask),
+    advantages: t2(adv),
+  };
+}

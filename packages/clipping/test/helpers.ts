@@ -1,20 +1,7 @@
-/** Test-only helpers: NGRPO golden cases as tensors, random batches (golden loading, t2 and verlCase: testing/). */
+/** Test-only helpers: NGRPO golden cases as tensors, random batches (golden loading, t2, verlCase and ngrpoCase: testing/). */
 import { createRng } from '@grpo-lab/core';
-import { t2 } from '../../../testing/index.js';
 
-export { t2, verlCase } from '../../../testing/index.js';
-
-/** The ngrpo.json loss-case inputs; advantages = the golden per-row NGRPO values × mask. */
-export function ngrpoCase(c: any) {
-  const i = c.inputs;
-  const adv = (i.response_mask as number[][]).map((row, b) => row.map((m) => m * c.outputs.advantages[b]));
-  return {
-    logp: t2(i.log_prob),
-    oldLogp: t2(i.old_log_prob),
-    mask: t2(i.response_mask),
-    advantages: t2(adv),
-  };
-}
+export { ngrpoCase, t2, verlCase } from '../../../testing/index.js';
 
 /** A random batch with empty rows; `garbage` > 0 puts finite junk of that size at padding (mask 0). */
 export function randomBatch(B: number, T: number, seed: number, garbage = 0) {

@@ -1,8 +1,7 @@
-/** Test-only helpers: random losses (golden loading, t2 and verlCase: testing/). */
+/** Test-only helpers: random losses (golden loading, t2, verlCase and ngrpoCase: testing/). */
 import { createRng } from '@grpo-lab/core';
-import { t2 } from '../../../testing/index.js';
 
-export { t2, verlCase } from '../../../testing/index.js';
+export { ngrpoCase, t2, verlCase } from '../../../testing/index.js';
 
 /** A random [B, T] loss and mask with empty rows (every 4th row); junk of size `garbage` at padding. */
 export function randomLoss(B: number, T: number, seed: number, garbage = 0) {
@@ -17,16 +16,4 @@ export function randomLoss(B: number, T: number, seed: number, garbage = 0) {
     }),
   );
   return { lens, mask, loss };
-}
-
-/** An ngrpo.json loss case's inputs as tensors; advantages = the golden per-row NGRPO values × mask. */
-export function ngrpoCase(c: any) {
-  const i = c.inputs;
-  const adv = (i.response_mask as number[][]).map((row, b) => row.map((m) => m * c.outputs.advantages[b]));
-  return {
-    logp: t2(i.log_prob),
-    oldLogp: t2(i.old_log_prob),
-    mask: t2(i.response_mask),
-    advantages: t2(adv),
-  };
 }
