@@ -6,7 +6,10 @@
  *   3. training curves: GRPO vs GRPO + NTHR vs NGRPO over several seeds, from the same warm start.
  * Writes examples/lld-probe/out/{probe.jsonl, results.json, runs/...} and prints a markdown summary.
  *
- *   npx tsx --conditions=@grpo-lab/source examples/lld-probe/run.ts [--quick]
+ *   npx tsx --conditions=@grpo-lab/source examples/lld-probe/run.ts [--quick] [--probe-lr 0.05,0.005]
+ *                                                                    [--probe-only]
+ * `--probe-lr` runs the paired probe at each SGD step size from the same parameters (the groups are
+ * the same: the probe is seeded); `--probe-only` skips the training curves.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +20,16 @@ import { addition } from '@grpo-lab/tasks';
 import { lldProbe, median, train, type TrainLine } from '@grpo-lab/trainer';
 
 const quick = process.argv.includes('--quick');
+const argAt = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+/** SGD step sizes of the paired probe (the same groups at each: the probe is seeded). */
+const probeLrs = (argAt('--probe-lr') ?? '0.05').split(',').map(Number);
+if (probeLrs.some((x) => !(x > 0)))
+  throw new Error('--probe-lr: comma-separated positive numbers, e.g. 0.05,0.005');
+/** Skip the training curves (step 3). */
+const probeOnly = process.argv.includes('--probe-only');
 const out = join(dirname(fileURLToPath(import.meta.url)), 'out');
 const S = {
   sftSteps: quick ? 60 : 300,
@@ -30,6 +43,24 @@ const S = {
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+/** Per method: the distribution of Δ over the probe's groups, and how often it beats GRPO's Δ. */
+function probeTable(probe: Awaited<ReturnType<typeof lldProbe>>) {
+  const g = probe.methods.grpo!.deltas;
+  return Object.entries(probe.methods).map(([name, m]) => {
+    const d = m.deltas.map((x) => x.deltaSeq);
+    const beats = m.deltas.filter((x, i) => x.deltaSeq > g[i]!.deltaSeq).length / Math.max(1, d.length);
+    return {
+      method: name,
+      groups: d.length,
+      mean: mean(d),
+      median: median(d),
+      fracNeg: m.summary.lld_frac_neg ?? NaN,
+      tokenMean: m.summary.lld_token_mean ?? NaN,
+      beatsGrpo: beats,
+    };
+  });
+}
 
 async function main() {
   await selectBackend('wasm');
@@ -54,38 +85,30 @@ async function main() {
   );
   const base = policy.clone();
 
-  // 2. paired probe
-  const probe = await lldProbe({
-    model: policy,
-    task,
-    tokenizer,
-    groups: S.probeGroups,
-    numGenerations: S.G,
-    maxCompletionLength: 4,
-    optimizer: 'sgd',
-    lr: 0.05,
-    outFile: join(out, 'probe.jsonl'),
-    methods: {
-      grpo: {},
-      nthr: { reweighter: 'nthr' },
-      randomTokens: { reweighter: 'randomTokens' },
-      positiveOnly: { reweighter: 'positiveOnly' },
-    },
-  });
-  const g = probe.methods.grpo!.deltas;
-  const probeRows = Object.entries(probe.methods).map(([name, m]) => {
-    const d = m.deltas.map((x) => x.deltaSeq);
-    const beats = m.deltas.filter((x, i) => x.deltaSeq > g[i]!.deltaSeq).length / Math.max(1, d.length);
-    return {
-      method: name,
-      groups: d.length,
-      mean: mean(d),
-      median: median(d),
-      fracNeg: m.summary.lld_frac_neg ?? NaN,
-      tokenMean: m.summary.lld_token_mean ?? NaN,
-      beatsGrpo: beats,
-    };
-  });
+  // 2. paired probe, at each step size from the same parameters
+  const probes: { lr: number; groups: number; rows: ReturnType<typeof probeTable> }[] = [];
+  for (const lr of probeLrs) {
+    policy.copyFrom(base);
+    const probe = await lldProbe({
+      model: policy,
+      task,
+      tokenizer,
+      groups: S.probeGroups,
+      numGenerations: S.G,
+      maxCompletionLength: 4,
+      optimizer: 'sgd',
+      lr,
+      outFile: join(out, probeLrs.length === 1 ? 'probe.jsonl' : `probe-lr${lr}.jsonl`),
+      methods: {
+        grpo: {},
+        nthr: { reweighter: 'nthr' },
+        randomTokens: { reweighter: 'randomTokens' },
+        positiveOnly: { reweighter: 'positiveOnly' },
+      },
+    });
+    probes.push({ lr, groups: probe.groups, rows: probeTable(probe) });
+  }
+  policy.copyFrom(base);
 
   // 3. training curves
   const methods = {
@@ -94,7 +117,7 @@ async function main() {
     ngrpo: { advantage: 'ngrpo', policyLoss: 'asymmetric' },
   } as const;
   const curves: Record<string, { seed: number; acc: number[]; lld: number[]; evalAcc: number }[]> = {};
-  for (const [name, m] of Object.entries(methods)) {
+  for (const [name, m] of probeOnly ? [] : Object.entries(methods)) {
     curves[name] = [];
     for (const seed of S.seeds) {
       policy.copyFrom(base);
@@ -140,7 +163,8 @@ async function main() {
     settings: S,
     model,
     warmEval: warm.eval?.accuracy,
-    probe: probeRows,
+    probe: probes.length === 1 ? probes[0]!.rows : undefined,
+    probes,
     curves: curveRows,
     wall_s: (Date.now() - t0) / 1000,
   };
@@ -149,16 +173,24 @@ async function main() {
   console.log(
     `warm-start greedy eval accuracy: ${f(warm.eval?.accuracy ?? NaN)}; wall ${f(results.wall_s, 0)} s\n`,
   );
-  console.log(`Paired probe (${probe.groups} mixed groups, G = ${S.G}, one SGD step lr 0.05):\n`);
-  console.log(
-    '| method | groups | mean Δ | median Δ | frac Δ < 0 | mean Δ/token | Δ > GRPO’s |\n| --- | --- | --- | --- | --- | --- | --- |',
-  );
-  for (const r of probeRows)
+  for (const p of probes) {
+    console.log(`Paired probe (${p.groups} mixed groups, G = ${S.G}, one SGD step lr ${p.lr}):\n`);
     console.log(
-      `| ${r.method} | ${r.groups} | ${f(r.mean)} | ${f(r.median)} | ${f(r.fracNeg, 2)} | ${f(r.tokenMean)} | ${f(r.beatsGrpo, 2)} |`,
+      '| method | groups | mean Δ | median Δ | frac Δ < 0 | mean Δ/token | Δ > GRPO’s |\n| --- | --- | --- | --- | --- | --- | --- |',
     );
+    for (const r of p.rows)
+      console.log(
+        `| ${r.method} | ${r.groups} | ${f(r.mean)} | ${f(r.median)} | ${f(r.fracNeg, 2)} | ${f(r.tokenMean)} | ${f(r.beatsGrpo, 2)} |`,
+      );
+    console.log('');
+  }
+  if (probeOnly) {
+    base.dispose();
+    policy.dispose();
+    return;
+  }
   console.log(
-    `\nTraining (${S.seeds.length} seeds × ${S.rlSteps} steps, ${S.prompts} prompts × G ${S.G}, Adam lr 1e-3):\n`,
+    `Training (${S.seeds.length} seeds × ${S.rlSteps} steps, ${S.prompts} prompts × G ${S.G}, Adam lr 1e-3):\n`,
   );
   console.log(
     '| method | train acc first 5 | train acc last 5 | eval acc (± sd) | mean Δ per step | frac steps Δ < 0 |\n| --- | --- | --- | --- | --- | --- |',
