@@ -4,14 +4,15 @@ import { nthr } from './nthr.js';
 import { positiveOnly } from './positive-only.js';
 import { randomTokens } from './random-tokens.js';
 
-export { nthr, scoreSummary, type NthrOptions, type NthrResult, type NthrReweighter } from './nthr.js';
 export {
+  nthr,
   nthrScores,
-  NTHR_NEEDS,
-  type NthrScores,
-  type NthrGroup,
-  type NthrScoreOptions,
-} from './nthr-scores.js';
+  scoreSummary,
+  type NthrOptions,
+  type NthrResult,
+  type NthrReweighter,
+} from './nthr.js';
+export { NTHR_NEEDS, type NthrScores, type NthrGroup, type NthrScoreOptions } from './nthr-scores.js';
 export { randomTokens, type RandomTokensOptions } from './random-tokens.js';
 export { positiveOnly, type PositiveOnlyOptions } from './positive-only.js';
 export { entropyQuantile, type EntropyQuantileOptions } from './entropy-quantile.js';

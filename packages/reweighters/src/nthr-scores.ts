@@ -158,7 +158,7 @@ function groupScores(
 }
 
 /** Scores every token of every mixed group; one host read of structure, one of results. Caller owns the tensors. */
-export async function nthrScores(batch: Batch, o: NthrScoreOptions, plugin = 'nthr'): Promise<NthrScores> {
+export async function scoreNthr(batch: Batch, o: NthrScoreOptions, plugin = 'nthr'): Promise<NthrScores> {
   const { B, T } = checkBatch(batch, { needs: NTHR_NEEDS });
   const source = batch.logits!;
   const hidden = batch.hidden!;

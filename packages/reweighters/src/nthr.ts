@@ -29,7 +29,7 @@ import {
   type CorrectPredicate,
   type EtaRule,
 } from './common.js';
-import { NTHR_NEEDS, nthrScores, type NthrScores } from './nthr-scores.js';
+import { NTHR_NEEDS, scoreNthr, type NthrScores } from './nthr-scores.js';
 
 export interface NthrOptions {
   /** Threshold factor: τ = β · min over correct rows of s̄. [1] (β = 0: every negative token with s > 0.) */
@@ -104,6 +104,15 @@ export interface NthrReweighter extends TokenReweighter<NthrOptions> {
   weights(batch: Batch, advantages: tf.Tensor2D): Promise<NthrResult>;
 }
 
+/**
+ * NTHR's scores, threshold and selection without re-weighting anything (for analysis and plots):
+ * the same options as `nthr()`, with the same defaults and checks (`scoreOnly` has no effect here).
+ */
+export async function nthrScores(batch: Batch, options: NthrOptions = {}): Promise<NthrScores> {
+  checkKeys('nthrScores', options, KEYS);
+  return scoreNthr(batch, resolveNthrOptions('nthrScores', options), 'nthrScores');
+}
+
 export function nthr(options: NthrOptions = {}): NthrReweighter {
   checkKeys('nthr', options, KEYS);
   const o = resolveNthrOptions('nthr', options);
@@ -114,7 +123,7 @@ export function nthr(options: NthrOptions = {}): NthrReweighter {
     needs: NTHR_NEEDS,
     async weights(batch, advantages) {
       checkAdvantages(advantages, batch.mask.shape[0], batch.mask.shape[1]);
-      const r = await nthrScores(batch, o, 'nthr');
+      const r = await scoreNthr(batch, o, 'nthr');
       const weights = tf.tidy(() =>
         o.scoreOnly
           ? tf.onesLike(r.selected)

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkKeys, checkNumber, createRng, type Batch, type TokenReweighter } from '@grpo-lab/core';
 import { checkAdvantages, etaOf, readGroups, type CorrectPredicate, type EtaRule } from './common.js';
 import { resolveNthrOptions, selectionMetrics } from './nthr.js';
-import { NTHR_NEEDS, nthrScores, type NthrGroup } from './nthr-scores.js';
+import { NTHR_NEEDS, scoreNthr, type NthrGroup } from './nthr-scores.js';
 
 export interface RandomTokensOptions {
   /** Fraction of each mixed group's negative tokens to draw; when omitted, NTHR's count per group. */
@@ -46,7 +46,7 @@ export function randomTokens(options: RandomTokensOptions = {}): TokenReweighter
       checkAdvantages(advantages, B, T);
       let groups: NthrGroup[];
       if (fraction === undefined) {
-        const r = await nthrScores(batch, o, 'randomTokens');
+        const r = await scoreNthr(batch, o, 'randomTokens');
         r.scores.dispose();
         r.selected.dispose();
         groups = r.groups;

@@ -68,7 +68,21 @@ describe('nthr: hand-computed case', () => {
       const noSelf = await nthrScores(batch, { beta: 1, eta: 0.3, includeSelf: false });
       expectScores(await read(noSelf.scores), [0, null, 0.5, -0.25], 1e-6, 'scores without self-term');
       expect(await read(noSelf.selected)).toEqual([0, 0, 1, 0]); // τ = 0
-      tf.dispose([r.weights, r.scores, noSelf.scores, noSelf.selected, adv]);
+      // nthrScores takes nthr()'s options with its defaults and checks.
+      const byDefault = await nthrScores(batch);
+      expectScores(await read(byDefault.scores), [0.25, null, 0.5, -0.25], 1e-6, 'default scores');
+      expect(byDefault.groups[0]!.eta).toBe(0); // 2|0.5 − p| with p = 1/2
+      await expect(nthrScores(batch, { betta: 1 } as object)).rejects.toThrow(/nthrScores.*betta/);
+      await expect(nthrScores(batch, { beta: 'x' as unknown as number })).rejects.toThrow(/nthrScores\.beta/);
+      tf.dispose([
+        r.weights,
+        r.scores,
+        noSelf.scores,
+        noSelf.selected,
+        byDefault.scores,
+        byDefault.selected,
+        adv,
+      ]);
       disposeTestBatch(batch);
     });
 });
