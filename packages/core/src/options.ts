@@ -13,6 +13,13 @@ export function checkNumber(
   return v;
 }
 
+/** A boolean option: `dflt` when it is undefined and a default is given, else exactly true or false. */
+export function checkBoolean(field: string, v: unknown, dflt?: boolean): boolean {
+  if (v === undefined && dflt !== undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ValidationError(field, 'true or false', JSON.stringify(v));
+  return v;
+}
+
 export function checkOneOf<T extends string>(field: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
     throw new ValidationError(field, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, JSON.stringify(v));

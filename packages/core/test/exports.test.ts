@@ -14,6 +14,7 @@ it('exact export list', async () => {
     'batchStats',
     'broadcastRows',
     'checkBatch',
+    'checkBoolean',
     'checkKeys',
     'checkNumber',
     'checkOneOf',

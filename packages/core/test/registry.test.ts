@@ -5,6 +5,7 @@ import {
   ValidationError,
   checkKeys,
   checkNumber,
+  checkBoolean,
   checkOneOf,
   createRegistry,
   type AdvantageEstimator,
@@ -86,6 +87,13 @@ describe('option helpers', () => {
     expect(() => checkNumber('x.c', 0, { min: 0, exclusiveMin: true })).toThrow(
       /x\.c: expected a number in \(0, Infinity\]/,
     );
+  });
+
+  it('checkBoolean takes true or false, or the default for undefined', () => {
+    expect(checkBoolean('x.b', false)).toBe(false);
+    expect(checkBoolean('x.b', undefined, true)).toBe(true);
+    expect(() => checkBoolean('x.b', undefined)).toThrow(/x\.b: expected true or false, got undefined/);
+    expect(() => checkBoolean('x.b', 'yes', true)).toThrow(/x\.b: expected true or false, got "yes"/);
   });
 
   it('checkOneOf names the allowed values', () => {

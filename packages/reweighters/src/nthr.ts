@@ -13,9 +13,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  checkBoolean,
   checkKeys,
   checkNumber,
-  ValidationError,
   type Batch,
   type Metrics,
   type ReweightResult,
@@ -55,17 +55,11 @@ export interface NthrResult extends ReweightResult {
 const KEYS = ['beta', 'eta', 'includeSelf', 'scoreOnly', 'correct'] as const;
 
 export function resolveNthrOptions(plugin: string, options: NthrOptions) {
-  const bool = (k: 'includeSelf' | 'scoreOnly', v: unknown, dflt: boolean) => {
-    if (v === undefined) return dflt;
-    if (typeof v !== 'boolean')
-      throw new ValidationError(`${plugin}.${k}`, 'true or false', JSON.stringify(v));
-    return v;
-  };
   return {
     beta: checkNumber(`${plugin}.beta`, options.beta ?? 1),
     eta: checkEta(`${plugin}.eta`, options.eta ?? 'two_abs_half_minus_p'),
-    includeSelf: bool('includeSelf', options.includeSelf, true),
-    scoreOnly: bool('scoreOnly', options.scoreOnly, false),
+    includeSelf: checkBoolean(`${plugin}.includeSelf`, options.includeSelf, true),
+    scoreOnly: checkBoolean(`${plugin}.scoreOnly`, options.scoreOnly, false),
     correct: checkCorrect(`${plugin}.correct`, options.correct),
   };
 }

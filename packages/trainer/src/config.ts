@@ -8,7 +8,7 @@
  *   `max_completion_length`), aggregation (verl `loss_agg_mode`), clipping epsilons live in the
  *   policyLoss spec (`{ name: 'ppoClip', low: 0.2, high: 0.28 }`).
  */
-import { BACKENDS, checkKeys, checkNumber, checkOneOf, ValidationError } from '@grpo-lab/core';
+import { BACKENDS, checkBoolean, checkKeys, checkNumber, checkOneOf, ValidationError } from '@grpo-lab/core';
 import type { BackendName, PluginSpec } from '@grpo-lab/core';
 
 export interface OptimizerConfig {
@@ -142,10 +142,7 @@ const TOP_KEYS = [
 ];
 
 const int = (f: string, v: unknown, min = 0) => checkNumber(f, v, { min, integer: true });
-const bool = (f: string, v: unknown) => {
-  if (typeof v !== 'boolean') throw new ValidationError(f, 'true or false', JSON.stringify(v));
-  return v;
-};
+const bool = (f: string, v: unknown) => checkBoolean(f, v);
 const spec = (f: string, v: unknown): PluginSpec => {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string')

@@ -19,7 +19,7 @@
  * is left uncomputed, so the packed copies must be in the budget.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GrpoLabError, checkKeys, checkNumber } from '@grpo-lab/core';
+import { GrpoLabError, checkBoolean, checkKeys, checkNumber } from '@grpo-lab/core';
 import { isLinear, weightShapes, countParams, type LlamaConfig } from './config.js';
 
 export interface MemoryOptions {
@@ -67,10 +67,7 @@ export function estimateMemory(c: LlamaConfig, o: MemoryOptions = {}): MemoryEst
   checkKeys('memory', o, ['batch', 'seq', 'training', 'reference', 'packedWeights', 'budgetBytes']);
   const batch = checkNumber('memory.batch', o.batch ?? 1, { min: 1, integer: true });
   const seq = checkNumber('memory.seq', o.seq ?? Math.min(c.maxPositions, 1024), { min: 1, integer: true });
-  for (const k of ['training', 'reference', 'packedWeights'] as const)
-    if (o[k] !== undefined && typeof o[k] !== 'boolean')
-      throw new GrpoLabError(`memory.${k}: expected true or false, got ${JSON.stringify(o[k])}`);
-  const training = o.training ?? true;
+  const training = checkBoolean('memory.training', o.training, true);
   const P = countParams(c);
   const {
     hiddenSize: d,
@@ -89,12 +86,15 @@ export function estimateMemory(c: LlamaConfig, o: MemoryOptions = {}): MemoryEst
   const weightsBytes = 4 * P;
   const gradientBytes = training ? 4 * P : 0;
   const adamBytes = training ? 8 * P : 0;
-  const referenceBytes = (o.reference ?? training) ? 4 * P : 0;
+  const referenceBytes = checkBoolean('memory.reference', o.reference, training) ? 4 * P : 0;
   const activationBytes = 4 * act;
   const linearParams = Object.entries(weightShapes(c))
     .filter(([name]) => isLinear(name))
     .reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
-  const packed = o.packedWeights ?? tf.getBackend() === 'wasm';
+  const packed =
+    o.packedWeights === undefined
+      ? tf.getBackend() === 'wasm' // asked only when needed: getBackend() may initialise a backend
+      : checkBoolean('memory.packedWeights', o.packedWeights);
   const packedBytes = packed ? 4 * linearParams * (referenceBytes ? 2 : 1) : 0;
   const totalBytes =
     weightsBytes + gradientBytes + adamBytes + referenceBytes + packedBytes + activationBytes;
