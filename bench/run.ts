@@ -50,7 +50,6 @@ if (unknown?.length) {
   process.exit(2);
 }
 
-const PY = PYTHON;
 const torchStep = resolve(root, '..', 'shared', 'bench', 'torch_step_bench.py');
 
 const emit = (l: Line) => console.log(JSON.stringify(l));
@@ -82,14 +81,14 @@ const torchMissing = (() => {
   let why: string | undefined;
   return () => {
     if (why !== undefined) return why || undefined;
-    const r = spawnSync(PY, ['-c', 'import torch; print(torch.__version__)'], {
+    const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], {
       encoding: 'utf8',
       env: pythonEnv(),
     });
     why =
       r.status === 0
         ? ''
-        : `${PY} with torch not available (${(r.stderr || String(r.error)).trim().split('\n').at(-1)})`;
+        : `${PYTHON} with torch not available (${(r.stderr || String(r.error)).trim().split('\n').at(-1)})`;
     return why || undefined;
   };
 })();
@@ -147,7 +146,7 @@ async function python(bench: string, script: string, args: string[]): Promise<Li
     emit({ bench, impl: 'pytorch-cpu', skipped: true, why });
     return [];
   }
-  return run(bench, PY, [script, ...args]);
+  return run(bench, PYTHON, [script, ...args]);
 }
 
 const num = (l: Line | undefined, k: string) => (typeof l?.[k] === 'number' ? (l[k] as number) : undefined);

@@ -14,11 +14,11 @@
  *
  *   npx tsx --conditions=@grpo-lab/source examples/lld-probe/kernel-check.ts [--groups 8] [--sft 300]
  *
- * It reads the trainer's rollout and sequence builder from the package sources, so the groups and
- * tensors are exactly those of a training step.
+ * It reads the trainer's rollout, sequence builder and lldProbe's mixed-group filter from the package
+ * sources, so the groups and tensors are exactly those of a training step and of the probe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, selectBackend, type Batch, type GroupFilter } from '@grpo-lab/core';
+import { createRng, selectBackend, type Batch } from '@grpo-lab/core';
 import { charTokenizer, transformer } from '@grpo-lab/model';
 import { nthrScores } from '@grpo-lab/reweighters';
 import { addition } from '@grpo-lab/tasks';
@@ -26,6 +26,7 @@ import { train } from '@grpo-lab/trainer';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mixedOnly } from '../../packages/trainer/src/probe.js';
 import { rollout, stopTokens } from '../../packages/trainer/src/rollout.js';
 import { buildSequences } from '../../packages/trainer/src/sequences.js';
 
@@ -35,21 +36,6 @@ const arg = (name: string, dflt: number) => {
 };
 const GROUPS = arg('groups', 8);
 const SFT = arg('sft', 300);
-
-const mixedOnly: GroupFilter = {
-  kind: 'groupFilter',
-  name: 'mixedOnly',
-  options: {},
-  keep(groupIds, rewards) {
-    const seen = new Map<number, [boolean, boolean]>();
-    for (let i = 0; i < groupIds.length; i++) {
-      const e = seen.get(groupIds[i]!) ?? [false, false];
-      e[rewards[i]! >= 1 ? 0 : 1] = true;
-      seen.set(groupIds[i]!, e);
-    }
-    return new Map([...seen].map(([g, [p, n]]) => [g, p && n]));
-  },
-};
 
 function corr(a: number[], b: number[]): number {
   const ma = a.reduce((x, y) => x + y, 0) / a.length;
@@ -90,7 +76,7 @@ async function main() {
       temperature: 1,
       topP: 1,
       topK: 0,
-      groupFilter: mixedOnly,
+      groupFilter: mixedOnly(1),
       maxRefill: 20,
     },
     stopTokens(task, tok, rng),

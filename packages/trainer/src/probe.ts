@@ -61,7 +61,7 @@ export interface ProbeResult {
 }
 
 /** Keeps groups with at least one correct and one incorrect response. */
-function mixedOnly(threshold: number): GroupFilter {
+export function mixedOnly(threshold: number): GroupFilter {
   return {
     kind: 'groupFilter',
     name: 'mixedOnly',
